@@ -1,0 +1,4 @@
+"""Builders for the tutorials' networks, one module per topic.
+
+Import the module the notebook needs, e.g. ``from helpers.models import mlp``.
+"""
