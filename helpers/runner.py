@@ -1,0 +1,578 @@
+"""Course runner: execute the course notebooks with papermill and summarise the results.
+
+Command line (see ``python -m helpers --help``)::
+
+    python -m helpers list                                   # notebooks, their parameters and defaults
+    python -m helpers run                                    # every notebooks/NN_*.ipynb, in order
+    python -m helpers run 03 05_mlp -p EPOCHS 1 -p SEED=7    # chosen notebooks, overridden parameters
+    python -m helpers run 05 --grid ACTIVATION=relu,tanh --grid EPOCHS=1,3   # 4 executions
+    python -m helpers run --params-file params.yaml --output runs/smoke --overwrite
+
+Each execution writes into the output folder (default ``runs/<YYYYmmdd-HHMMSS>`` under the current
+directory, which must not exist yet or be empty unless ``--overwrite``):
+
+- ``<executed-stem>.ipynb``          the executed copy (``<stem>`` or ``<stem>__NAME=value__...`` for grids)
+- ``<executed-stem>.metrics.json``   metrics the notebook recorded (``helpers.report.record_metrics``)
+- ``<executed-stem>_files/``         files the notebook wrote (removed again when it stays empty)
+- ``summary.csv`` and ``summary.md`` one row per execution: status, wall time, parameters and metrics
+
+The metric contract: before executing a notebook the runner sets ``DLFB_METRICS_FILE`` and
+``DLFB_OUTPUT_DIR`` (to the two paths above) in ``os.environ``; the papermill kernel inherits them.
+
+Parameters file format (YAML)::
+
+    EPOCHS: 1                 # top-level names apply to every notebook that is run
+    SEED: 0
+    05_mlp:                   # a key naming a notebook stem holds parameters for that notebook only
+      ACTIVATION: tanh
+
+Precedence, lowest first: file top level, file notebook section, ``-p``; ``--grid`` names may not also
+be given with ``-p``. Every parameter must exist in the ``parameters`` cell of each notebook it applies to.
+
+Exit status: 0 all executions succeeded, 1 at least one failed, 2 invalid command line (nothing ran).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import datetime as _dt
+import itertools
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+DEFAULT_KERNEL = "python3"
+NOTEBOOK_RE = re.compile(r"^(\d+)_\w+\.ipynb$")
+PARAM_FLAGS = ("-p", "--param")
+METRICS_ENV = "DLFB_METRICS_FILE"
+OUTPUT_DIR_ENV = "DLFB_OUTPUT_DIR"
+FLOAT_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+class UsageError(Exception):
+    """A problem with the command line; reported as one message with exit status 2."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One assignment in a notebook's ``parameters`` cell."""
+
+    name: str
+    default: str  # source text of the default value
+    help: str = ""  # trailing comment, if any
+
+
+@dataclass
+class Execution:
+    """One planned (and later finished) notebook execution."""
+
+    notebook: Path
+    parameters: dict[str, Any]
+    grid: dict[str, Any] = field(default_factory=dict)
+    status: str = "pending"
+    wall_time: float | None = None
+    error: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stem(self) -> str:
+        """File stem of the executed copy, e.g. ``05_mlp__ACTIVATION=tanh__EPOCHS=3``."""
+        return execution_stem(self.notebook.stem, self.grid)
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def discover_notebooks(notebooks_dir: Path) -> list[Path]:
+    """Return the ``NN_*.ipynb`` notebooks of ``notebooks_dir``, sorted by file name."""
+    notebooks_dir = Path(notebooks_dir)
+    if not notebooks_dir.is_dir():
+        raise UsageError(f"notebooks folder not found: {notebooks_dir} (use --notebooks-dir)")
+    return sorted(p for p in notebooks_dir.iterdir() if NOTEBOOK_RE.match(p.name))
+
+
+def resolve_notebook(name: str, available: list[Path]) -> Path:
+    """Resolve ``name`` (stem ``03_keras_basics``, number ``03``/``3``, file name or path) to a notebook."""
+    candidates = [name, Path(name).name, Path(name).stem]
+    for notebook in available:
+        if notebook.stem in candidates or notebook.name in candidates:
+            return notebook
+    if name.isdigit():
+        matches = [nb for nb in available if int(NOTEBOOK_RE.match(nb.name).group(1)) == int(name)]
+        if len(matches) == 1:
+            return matches[0]
+    path = Path(name)
+    if path.suffix == ".ipynb" and path.is_file():
+        return path.resolve()
+    valid = ", ".join(nb.stem for nb in available) or "(none found)"
+    raise UsageError(f"unknown notebook {name!r}; valid notebooks: {valid}")
+
+
+def select_notebooks(names: list[str], notebooks_dir: Path) -> list[Path]:
+    """Return the notebooks to run: all of ``notebooks_dir`` when ``names`` is empty."""
+    available = discover_notebooks(notebooks_dir)
+    if not names:
+        if not available:
+            raise UsageError(f"no NN_*.ipynb notebooks in {notebooks_dir}")
+        return available
+    return [resolve_notebook(name, available) for name in names]
+
+
+def notebook_parameters(notebook: Path) -> list[Parameter]:
+    """Parse the cell tagged ``parameters`` of ``notebook`` (empty list when it has none)."""
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    for cell in cells:
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            return parse_parameters_source(source, notebook)
+    return []
+
+
+def parse_parameters_source(source: str, where: Any = "parameters cell") -> list[Parameter]:
+    """Return the top-level ``NAME = value`` assignments of a parameters cell's source."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise UsageError(f"cannot parse the parameters cell of {where}: {exc}") from None
+    lines = source.splitlines()
+    params = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            continue
+        default = ast.get_source_segment(source, node.value) or ""
+        rest = lines[node.end_lineno - 1][node.end_col_offset:]
+        comment = rest.split("#", 1)[1].strip() if "#" in rest else ""
+        params += [Parameter(t.id, default, comment) for t in targets if isinstance(t, ast.Name)]
+    return params
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def parse_value(text: str) -> Any:
+    """Parse a command-line value as a YAML scalar: ``3`` -> 3, ``0.5`` and ``1e-3`` -> float,
+    ``true`` -> True, ``None``/``null`` -> None, ``[64, 32]`` -> list; anything else stays a string."""
+    import yaml
+
+    stripped = text.strip()
+    if stripped in ("None", "null", "~"):
+        return None
+    if FLOAT_RE.fullmatch(stripped):  # YAML 1.1 reads 1e-3 as a string
+        return float(stripped)
+    try:
+        value = yaml.safe_load(stripped)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (bool, int, float, str, list, dict)) else text
+
+
+def normalize_param_argv(argv: list[str]) -> list[str]:
+    """Rewrite ``-p NAME VALUE`` as ``-p NAME=VALUE`` so argparse sees one token per ``-p``."""
+    out, i = [], 0
+    while i < len(argv):
+        token = argv[i]
+        out.append(token)
+        if token in PARAM_FLAGS and i + 2 < len(argv) and "=" not in argv[i + 1]:
+            out.append(f"{argv[i + 1]}={argv[i + 2]}")
+            i += 3
+            continue
+        i += 1
+    return out
+
+
+def split_assignment(text: str, option: str) -> tuple[str, str]:
+    """Split ``NAME=VALUE`` into its parts; reject a missing ``=`` or an invalid name."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise UsageError(f"{option} expects NAME=VALUE (or -p NAME VALUE), got {text!r}")
+    return name, value
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """Parse repeated ``-p NAME=VALUE`` arguments into a dict (the last one wins)."""
+    params = {}
+    for pair in pairs:
+        name, value = split_assignment(pair, "-p")
+        params[name] = parse_value(value)
+    return params
+
+
+def split_grid_values(text: str) -> list[str]:
+    """Split ``v1,v2,...`` on commas that are not inside brackets (so ``[1,2],[3]`` gives two values)."""
+    values, depth, current = [], 0, ""
+    for char in text:
+        depth += (char in "[{(") - (char in "]})")
+        if char == "," and depth == 0:
+            values.append(current)
+            current = ""
+        else:
+            current += char
+    return values + [current]
+
+
+def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
+    """Parse repeated ``--grid NAME=v1,v2`` arguments into ``{NAME: [v1, v2]}`` (command-line order)."""
+    grid: dict[str, list[Any]] = {}
+    for spec in specs:
+        name, values = split_assignment(spec, "--grid")
+        if name in grid:
+            raise UsageError(f"--grid {name} given twice; list all values once: --grid {name}=v1,v2")
+        parsed = [parse_value(v.strip()) for v in split_grid_values(values) if v.strip()]
+        if not parsed:
+            raise UsageError(f"--grid {name} has no values; use --grid {name}=v1,v2,...")
+        grid[name] = parsed
+    return grid
+
+
+def expand_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Cartesian product of a grid: ``{a: [1, 2], b: [x]}`` -> ``[{a: 1, b: x}, {a: 2, b: x}]``."""
+    names = list(grid)
+    return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+
+
+def format_value(value: Any) -> str:
+    """Compact text for a parameter or metric value (floats to 4 significant digits)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def safe_filename_part(text: str) -> str:
+    """Replace characters that are unsafe in file names with ``-``."""
+    return re.sub(r"[^A-Za-z0-9._+=-]+", "-", text).strip("-.") or "_"
+
+
+def execution_stem(stem: str, grid_values: dict[str, Any]) -> str:
+    """Name of an executed copy: ``05_mlp`` + ``{ACTIVATION: tanh}`` -> ``05_mlp__ACTIVATION=tanh``."""
+    parts = [safe_filename_part(f"{name}={format_value(value)}") for name, value in grid_values.items()]
+    return "__".join([stem, *parts])
+
+
+def coerce_yaml_float(value: Any) -> Any:
+    """Turn strings like ``1e-3`` (a string for YAML 1.1) into floats; leave other values alone."""
+    return float(value) if isinstance(value, str) and FLOAT_RE.fullmatch(value.strip()) else value
+
+
+def load_params_file(path: Path | None, stems: set[str]) -> tuple[dict[str, Any], dict[str, dict]]:
+    """Read a YAML parameters file -> (parameters for every notebook, {stem: parameters})."""
+    if path is None:
+        return {}, {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"cannot read --params-file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"--params-file {path} must hold a mapping of NAME: value")
+    common, per_notebook = {}, {}
+    for key, value in data.items():
+        key = str(key)
+        if NOTEBOOK_RE.match(key + ".ipynb"):
+            if key not in stems:
+                raise UsageError(f"--params-file section {key!r} names no notebook; valid: {', '.join(sorted(stems))}")
+            if not isinstance(value, dict):
+                raise UsageError(f"--params-file section {key!r} must be a mapping of NAME: value")
+            per_notebook[key] = {str(k): coerce_yaml_float(v) for k, v in value.items()}
+        else:
+            common[key] = coerce_yaml_float(value)
+    return common, per_notebook
+
+
+def check_parameters(notebook: Path, names: list[str]) -> None:
+    """Reject parameter ``names`` that the notebook's ``parameters`` cell does not define."""
+    valid = [p.name for p in notebook_parameters(notebook)]
+    unknown = [name for name in names if name not in valid]
+    if unknown:
+        listing = ", ".join(valid) if valid else "none (it has no cell tagged 'parameters')"
+        raise UsageError(f"unknown parameter(s) {', '.join(unknown)} for {notebook.stem}; valid parameters: {listing}")
+
+
+def plan_executions(args: argparse.Namespace) -> list[Execution]:
+    """Validate the command line and return every execution to run (nothing is written)."""
+    notebooks = select_notebooks(args.notebooks, Path(args.notebooks_dir))
+    cli_params = parse_params(args.param)
+    grid = parse_grid(args.grid)
+    clash = sorted(set(grid) & set(cli_params))
+    if clash:
+        raise UsageError(f"parameter(s) {', '.join(clash)} given with both -p and --grid")
+    stems = {nb.stem for nb in discover_notebooks(Path(args.notebooks_dir))} | {nb.stem for nb in notebooks}
+    common, per_notebook = load_params_file(args.params_file, stems)
+    executions = []
+    for notebook in notebooks:
+        base = {**common, **per_notebook.get(notebook.stem, {}), **cli_params}
+        check_parameters(notebook, [*base, *grid])
+        for combo in expand_grid(grid):
+            executions.append(Execution(notebook, {**base, **combo}, combo))
+    check_unique_stems(executions)
+    return executions
+
+
+def check_unique_stems(executions: list[Execution]) -> None:
+    """Reject plans where two executions would write the same output file."""
+    seen: dict[str, Execution] = {}
+    for execution in executions:
+        if execution.stem in seen:
+            raise UsageError(f"two executions would both write {execution.stem}.ipynb; "
+                             "list each notebook and grid value once")
+        seen[execution.stem] = execution
+
+
+def check_kernel(kernel: str) -> None:
+    """Reject a Jupyter kernel name that is not installed, listing the installed ones."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    installed = sorted(KernelSpecManager().find_kernel_specs())
+    if kernel not in installed:
+        raise UsageError(f"unknown kernel {kernel!r}; installed kernels: {', '.join(installed) or 'none'}")
+
+
+def prepare_output_dir(output: str | None, overwrite: bool) -> Path:
+    """Create and return the output folder; refuse a non-empty one unless ``overwrite``."""
+    if output is None:
+        base = Path.cwd() / "runs" / _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path, suffix = base, 1
+        while path.exists():
+            suffix += 1
+            path = base.with_name(f"{base.name}_{suffix}")
+    else:
+        path = Path(output)
+        if path.exists() and not path.is_dir():
+            raise UsageError(f"--output {path} exists and is not a folder")
+        if path.is_dir() and any(path.iterdir()) and not overwrite:
+            raise UsageError(f"output folder {path} is not empty; choose another --output or add --overwrite")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def quiet_papermill() -> None:
+    """Silence papermill's INFO logging (it would print one line per cell)."""
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+
+
+def kernel_options() -> dict[str, Any]:
+    """Extra papermill/nbclient options: encrypt kernel traffic where supported.
+
+    Recent ipykernel warns on stderr for every unencrypted TCP kernel; asking jupyter_client to
+    provision CurveZMQ keys (``transport_encryption="auto"``) both secures and silences it.
+    """
+    import zmq
+    from jupyter_client.manager import KernelManager
+    from traitlets.config import Config
+
+    if not KernelManager.class_traits().get("transport_encryption") or not zmq.has("curve"):
+        return {}
+    return {"config": Config({"KernelManager": {"transport_encryption": "auto"}})}
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line naming the failing cell and the error type and message."""
+    if hasattr(exc, "exec_count") and hasattr(exc, "ename"):
+        lines = str(exc.evalue or "").strip().splitlines()
+        return f"cell In [{exc.exec_count}]: {exc.ename}" + (f": {lines[0]}" if lines else "")
+    return f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+
+
+def read_metrics(path: Path) -> dict[str, Any]:
+    """Return the metrics a notebook recorded in ``path`` ({} when none or unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def run_execution(execution: Execution, output_dir: Path, kernel: str) -> None:
+    """Execute one notebook with papermill, filling in status, wall time, error and metrics."""
+    import papermill
+
+    executed = output_dir / f"{execution.stem}.ipynb"
+    metrics_file = output_dir / f"{execution.stem}.metrics.json"
+    files_dir = output_dir / f"{execution.stem}_files"
+    metrics_file.unlink(missing_ok=True)
+    shutil.rmtree(files_dir, ignore_errors=True)
+    files_dir.mkdir()
+    saved = {key: os.environ.get(key) for key in (METRICS_ENV, OUTPUT_DIR_ENV)}
+    os.environ[METRICS_ENV], os.environ[OUTPUT_DIR_ENV] = str(metrics_file), str(files_dir)
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(execution.notebook), str(executed), parameters=execution.parameters,
+            kernel_name=kernel, cwd=str(execution.notebook.parent), progress_bar=False, log_output=False,
+            **kernel_options(),
+        )
+        execution.status = "ok"
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, the run goes on
+        execution.status, execution.error = "failed", describe_error(exc)
+    finally:
+        execution.wall_time = time.perf_counter() - start
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    execution.metrics = read_metrics(metrics_file)
+    if not any(files_dir.iterdir()):
+        files_dir.rmdir()
+
+
+def run_all(executions: list[Execution], output_dir: Path, kernel: str) -> None:
+    """Run every execution in order under a tqdm progress bar; report failures as they happen."""
+    from tqdm.auto import tqdm
+
+    quiet_papermill()
+    with tqdm(total=len(executions), desc="notebooks", unit="run", file=sys.stderr) as bar:
+        for execution in executions:
+            bar.set_postfix_str(execution.stem)
+            run_execution(execution, output_dir, kernel)
+            if execution.status == "failed":
+                bar.write(f"FAILED {execution.stem}: {execution.error}", file=sys.stderr)
+            bar.update(1)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summary_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Columns and rows of the summary: notebook, parameters, status, wall time, metrics, error."""
+    metric_names = list(dict.fromkeys(name for e in executions for name in e.metrics))
+    columns = ["notebook", "parameters", "status", "wall_time_s", *metric_names, "error"]
+    rows = []
+    for e in executions:
+        row = {
+            "notebook": e.notebook.stem,
+            "parameters": " ".join(f"{k}={format_value(v)}" for k, v in e.parameters.items()),
+            "status": e.status,
+            "wall_time_s": "" if e.wall_time is None else round(e.wall_time, 1),
+            "error": e.error,
+        }
+        row.update({name: e.metrics.get(name, "") for name in metric_names})
+        rows.append(row)
+    return columns, rows
+
+
+def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """Write the summary as CSV (metric values unrounded; lists/dicts as JSON)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+
+
+def markdown_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """Render rows as a GitHub-flavoured markdown table (values compact, ``|`` escaped)."""
+    def cell(value: Any) -> str:
+        return format_value(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(cell(row[c]) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_summary(executions: list[Execution], output_dir: Path, kernel: str) -> str:
+    """Write summary.csv and summary.md into ``output_dir``; return the markdown table."""
+    columns, rows = summary_rows(executions)
+    write_csv(output_dir / "summary.csv", columns, rows)
+    table = markdown_table(columns, rows)
+    failed = sum(e.status == "failed" for e in executions)
+    header = (f"# Run summary\n\n{len(executions)} execution(s), {failed} failed; kernel `{kernel}`; "
+              f"finished {_dt.datetime.now():%Y-%m-%d %H:%M:%S}.\n\n")
+    (output_dir / "summary.md").write_text(header + table + "\n", encoding="utf-8")
+    return table
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m helpers`` argument parser with its ``run`` and ``list`` sub-commands."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--notebooks-dir", default=str(DEFAULT_NOTEBOOKS_DIR), metavar="DIR",
+                        help="folder holding the NN_*.ipynb notebooks (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers",
+        description="Run the course notebooks with papermill, or list their parameters.",
+        epilog="Examples:\n  python -m helpers list\n  python -m helpers run 03 -p EPOCHS 1\n"
+               "  python -m helpers run 05_mlp --grid ACTIVATION=relu,tanh\n"
+               "Run 'python -m helpers run --help' for all run options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,list}")
+    sub.add_parser("list", parents=[common], help="print the notebooks with their parameters and defaults",
+                   description="Print every notebook with the parameters of its 'parameters' cell and their defaults.")
+    run_help = __doc__.split("\n\n", 1)[1].replace("``", "").replace("::", ":")
+    run = sub.add_parser("run", parents=[common], help="execute notebooks and write a summary",
+                         description=run_help, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
+                     help="stem (03_keras_basics), number (03 or 3) or path; default: all notebooks")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="set a parameter (also: -p NAME VALUE); value parsed as YAML: 3, 0.5, true, text")
+    run.add_argument("--params-file", type=Path, metavar="FILE.yaml",
+                     help="YAML mapping NAME: value for every notebook, plus optional <stem>: {NAME: value} sections")
+    run.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
+                     help="run every combination of the grid values (repeatable: cartesian product)")
+    run.add_argument("--output", metavar="DIR", help="output folder (default: a new runs/<YYYYmmdd-HHMMSS>)")
+    run.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty output folder")
+    run.add_argument("--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel name (default: %(default)s)")
+    return parser
+
+
+def command_list(args: argparse.Namespace) -> int:
+    """Print each notebook with its parameters, defaults and comments."""
+    for notebook in discover_notebooks(Path(args.notebooks_dir)):
+        print(notebook.stem)
+        params = notebook_parameters(notebook)
+        width = max((len(p.name) + len(p.default) for p in params), default=0) + 3
+        for p in params:
+            text = f"{p.name} = {p.default}"
+            print(f"    {text:<{width}}  # {p.help}" if p.help else f"    {text}")
+        if not params:
+            print("    (no parameters cell)")
+    return 0
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Validate, execute every planned notebook, print and save the summary; 1 if any failed."""
+    executions = plan_executions(args)
+    check_kernel(args.kernel)
+    output_dir = prepare_output_dir(args.output, args.overwrite)
+    print(f"Running {len(executions)} execution(s) into {output_dir}", flush=True)
+    try:
+        run_all(executions, output_dir, args.kernel)
+    finally:
+        for e in executions:
+            if e.status == "pending":
+                e.status = "skipped"
+        table = write_summary(executions, output_dir, args.kernel)
+        print(table)
+        print(f"\nSummary: {output_dir / 'summary.md'} and summary.csv", flush=True)
+    return 1 if any(e.status != "ok" for e in executions) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m helpers``; returns the exit status."""
+    argv = normalize_param_argv(list(sys.argv[1:] if argv is None else argv))
+    args = build_parser().parse_args(argv)
+    try:
+        return command_run(args) if args.command == "run" else command_list(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,302 @@
+"""Tests for helpers.runner (``python -m helpers run/list``) using the notebooks in tests/fixtures.
+
+01_metrics.ipynb has parameters SCALE=2, LABEL="demo", USE_BONUS=False and records the metrics
+score (= 10 * SCALE + bonus), label, ratio and cwd_name; 02_fails.ipynb raises ValueError(MESSAGE)
+in cell In [3].
+"""
+
+import contextlib
+import csv
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import runner
+from helpers.runner import Execution, UsageError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+METRICS_NB = FIXTURES / "01_metrics.ipynb"
+FAILS_NB = FIXTURES / "02_fails.ipynb"
+
+
+def run_cli(*args):
+    """Call ``python -m helpers`` in-process on the fixture notebooks; return the exit status."""
+    command, *rest = args
+    return runner.main([command, "--notebooks-dir", str(FIXTURES), *rest])
+
+
+def fixture_files():
+    """Every file under tests/fixtures (to prove the runner writes nothing there)."""
+    return sorted(p.relative_to(FIXTURES) for p in FIXTURES.rglob("*"))
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("3", 3), ("-2", -2), ("0.5", 0.5), ("1e-3", 0.001), ("2.5E+2", 250.0), ("true", True),
+    ("False", False), ("None", None), ("null", None), ("relu", "relu"), ("hello world", "hello world"),
+    ("[64, 32]", [64, 32]), ("", ""), ("'007'", "007"), ("2020-01-01", "2020-01-01"),
+])
+def test_parse_value_reads_yaml_scalars(text, expected):
+    value = runner.parse_value(text)
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+def test_normalize_param_argv_joins_name_and_value():
+    argv = ["run", "-p", "EPOCHS", "3", "03", "--param", "LABEL", "a b", "-p", "SEED=1", "--grid", "X=1,2"]
+    assert runner.normalize_param_argv(argv) == [
+        "run", "-p", "EPOCHS=3", "03", "--param", "LABEL=a b", "-p", "SEED=1", "--grid", "X=1,2"]
+
+
+def test_parse_params_both_forms_last_wins():
+    args = runner.build_parser().parse_args(
+        runner.normalize_param_argv(["run", "-p", "EPOCHS", "3", "-p", "RATE=0.5", "-p", "EPOCHS=4", "x"]))
+    assert runner.parse_params(args.param) == {"EPOCHS": 4, "RATE": 0.5}
+    assert args.notebooks == ["x"]
+
+
+@pytest.mark.parametrize("bad", ["EPOCHS", "=3", "1X=3"])
+def test_parse_params_rejects_malformed(bad):
+    with pytest.raises(UsageError, match="NAME=VALUE"):
+        runner.parse_params([bad])
+
+
+def test_parse_grid_and_cartesian_expansion():
+    grid = runner.parse_grid(["ACTIVATION=relu,tanh", "EPOCHS=1, 3", "UNITS=[8,4],[16]"])
+    assert grid == {"ACTIVATION": ["relu", "tanh"], "EPOCHS": [1, 3], "UNITS": [[8, 4], [16]]}
+    combos = runner.expand_grid(grid)
+    assert len(combos) == 8
+    assert combos[0] == {"ACTIVATION": "relu", "EPOCHS": 1, "UNITS": [8, 4]}
+    assert combos[-1] == {"ACTIVATION": "tanh", "EPOCHS": 3, "UNITS": [16]}
+    assert runner.expand_grid({}) == [{}]
+
+
+def test_parse_grid_rejects_empty_and_repeated():
+    with pytest.raises(UsageError, match="no values"):
+        runner.parse_grid(["EPOCHS="])
+    with pytest.raises(UsageError, match="given twice"):
+        runner.parse_grid(["EPOCHS=1", "EPOCHS=2"])
+
+
+def test_execution_stem_is_readable_and_filesystem_safe():
+    assert runner.execution_stem("05_mlp", {}) == "05_mlp"
+    assert runner.execution_stem("05_mlp", {"activation": "tanh", "epochs": 3}) == \
+        "05_mlp__activation=tanh__epochs=3"
+    assert runner.execution_stem("05_mlp", {"lr": 0.001, "bn": True}) == "05_mlp__lr=0.001__bn=True"
+    stem = runner.execution_stem("05_mlp", {"path": "a/b c:*?", "units": [8, 4]})
+    assert stem == "05_mlp__path=a-b-c__units=-8-4"
+    assert re.fullmatch(r"[A-Za-z0-9._+=-]+", stem)
+
+
+def test_params_file_common_and_per_notebook_sections(tmp_path):
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text("SCALE: 5\nRATE: 1e-3\n01_metrics:\n  LABEL: from-file\n  SCALE: 7\n")
+    common, per_notebook = runner.load_params_file(params_file, {"01_metrics", "02_fails"})
+    assert common == {"SCALE": 5, "RATE": 0.001}
+    assert per_notebook == {"01_metrics": {"LABEL": "from-file", "SCALE": 7}}
+
+
+def test_params_file_rejects_unknown_notebook_section(tmp_path):
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text("09_nope:\n  SCALE: 1\n")
+    with pytest.raises(UsageError, match="09_nope.*01_metrics, 02_fails"):
+        runner.load_params_file(params_file, {"01_metrics", "02_fails"})
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def test_discover_notebooks_sorted():
+    assert [p.name for p in runner.discover_notebooks(FIXTURES)] == ["01_metrics.ipynb", "02_fails.ipynb"]
+
+
+@pytest.mark.parametrize("name", ["01_metrics", "01", "1", "01_metrics.ipynb", str(METRICS_NB)])
+def test_resolve_notebook_by_stem_number_or_path(name):
+    assert runner.resolve_notebook(name, runner.discover_notebooks(FIXTURES)) == METRICS_NB
+
+
+def test_resolve_unknown_notebook_lists_valid_ones():
+    with pytest.raises(UsageError, match="unknown notebook '7'; valid notebooks: 01_metrics, 02_fails"):
+        runner.resolve_notebook("7", runner.discover_notebooks(FIXTURES))
+
+
+def test_notebook_parameters_from_parameters_cell():
+    params = runner.notebook_parameters(METRICS_NB)
+    assert [(p.name, p.default) for p in params] == [("SCALE", "2"), ("LABEL", '"demo"'), ("USE_BONUS", "False")]
+    assert params[0].help == "multiplies the score"
+
+
+def test_parse_parameters_source_handles_annotations_and_ignores_code():
+    source = "import os\nA: int = 3  # three\nB = C = [1, 2]\nos.environ['X'] = '1'\nfor i in []:\n    D = 1\n"
+    params = runner.parse_parameters_source(source)
+    assert [(p.name, p.default, p.help) for p in params] == [
+        ("A", "3", "three"), ("B", "[1, 2]", ""), ("C", "[1, 2]", "")]
+
+
+def test_list_prints_parameters_and_defaults(capsys):
+    assert run_cli("list") == 0
+    out = capsys.readouterr().out
+    assert "01_metrics" in out and "02_fails" in out
+    assert re.search(r"SCALE = 2\s+# multiplies the score", out)
+    assert 'MESSAGE = "planned failure"' in out
+
+
+# --------------------------------------------------------------------------- validation before running
+
+
+def test_plan_applies_precedence_and_grid(tmp_path):
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text("LABEL: common\nUSE_BONUS: true\n01_metrics:\n  LABEL: section\n")
+    args = runner.build_parser().parse_args(runner.normalize_param_argv([
+        "run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file),
+        "-p", "USE_BONUS", "false", "--grid", "SCALE=1,3"]))
+    plan = runner.plan_executions(args)
+    assert [e.stem for e in plan] == ["01_metrics__SCALE=1", "01_metrics__SCALE=3"]
+    assert plan[1].parameters == {"LABEL": "section", "USE_BONUS": False, "SCALE": 3}
+    assert plan[1].grid == {"SCALE": 3}
+
+
+def test_unknown_notebook_rejected_before_anything_is_written(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli("run", "01", "99_missing", "--output", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "unknown notebook '99_missing'" in err and "01_metrics, 02_fails" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_unknown_parameter_rejected_listing_valid_ones(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli("run", "-p", "SCALE", "3", "--output", str(out)) == 2  # SCALE is unknown to 02_fails
+    err = capsys.readouterr().err
+    assert "unknown parameter(s) SCALE for 02_fails; valid parameters: MESSAGE" in err
+    assert run_cli("run", "01", "--grid", "EPOCHS=1,2", "--output", str(out)) == 2
+    assert "valid parameters: SCALE, LABEL, USE_BONUS" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_default_output_not_created_when_validation_fails(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("run", "01", "-p", "NOPE=1") == 2
+    assert run_cli("run", "--kernel", "no-such-kernel") == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_param_in_both_p_and_grid_rejected(tmp_path, capsys):
+    assert run_cli("run", "01", "-p", "SCALE=1", "--grid", "SCALE=2,3", "--output", str(tmp_path / "o")) == 2
+    assert "both -p and --grid" in capsys.readouterr().err
+
+
+def test_non_empty_output_refused_without_overwrite(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert run_cli("run", "01", "--output", str(out)) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert runner.prepare_output_dir(str(out), overwrite=True) == out
+
+
+def test_default_output_is_new_timestamped_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = runner.prepare_output_dir(None, overwrite=False)
+    second = runner.prepare_output_dir(None, overwrite=False)
+    assert first.parent == second.parent == tmp_path / "runs"
+    assert re.fullmatch(r"\d{8}-\d{6}(_\d+)?", first.name)
+    assert first != second and first.is_dir() and second.is_dir()
+
+
+# --------------------------------------------------------------------------- errors and summary
+
+
+def test_describe_error_names_cell_and_error():
+    from papermill.exceptions import PapermillExecutionError
+
+    exc = PapermillExecutionError(4, 3, "raise ValueError", "ValueError", "bad value\nmore", [])
+    assert runner.describe_error(exc) == "cell In [3]: ValueError: bad value"
+    assert runner.describe_error(RuntimeError("kernel died")) == "RuntimeError: kernel died"
+
+
+def test_summary_rows_union_of_metrics_and_markdown():
+    a = Execution(METRICS_NB, {"SCALE": 1}, {"SCALE": 1}, "ok", 1.234, "", {"acc": 0.91234, "loss": 0.3})
+    b = Execution(FAILS_NB, {}, {}, "failed", 2.0, "cell In [3]: ValueError: x|y", {"f1": 0.5})
+    columns, rows = runner.summary_rows([a, b])
+    assert columns == ["notebook", "parameters", "status", "wall_time_s", "acc", "loss", "f1", "error"]
+    assert rows[0]["parameters"] == "SCALE=1" and rows[0]["wall_time_s"] == 1.2 and rows[0]["f1"] == ""
+    table = runner.markdown_table(columns, rows).splitlines()
+    assert table[2] == "| 01_metrics | SCALE=1 | ok | 1.2 | 0.9123 | 0.3 |  |  |"
+    assert table[3].endswith("| 0.5 | cell In [3]: ValueError: x\\|y |")
+
+
+# --------------------------------------------------------------------------- end to end (real kernels)
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    """Run both fixture notebooks with default parameters; return (status, output folder, stdout, stderr)."""
+    out = tmp_path_factory.mktemp("run") / "out"
+    before = fixture_files()
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        status = run_cli("run", "--output", str(out))
+    assert fixture_files() == before, "the runner wrote into the notebooks folder"
+    return status, out, stdout.getvalue(), stderr.getvalue()
+
+
+def test_end_to_end_reports_failure_and_still_runs_others(default_run):
+    status, out, stdout, stderr = default_run
+    assert status == 1
+    assert "FAILED 02_fails: cell In [3]: ValueError: planned failure" in stderr
+    assert "| 02_fails |  | failed |" in stdout
+    assert (out / "01_metrics.ipynb").is_file() and (out / "02_fails.ipynb").is_file()
+    executed = json.loads((out / "01_metrics.ipynb").read_text())
+    assert not executed["metadata"]["papermill"]["exception"]
+    failed = json.loads((out / "02_fails.ipynb").read_text())
+    assert failed["metadata"]["papermill"]["exception"] is True
+    assert "not reached" not in json.dumps(failed["cells"][-1]["outputs"])
+
+
+def test_end_to_end_metrics_files_and_environment(default_run):
+    _, out, _, _ = default_run
+    metrics = json.loads((out / "01_metrics.metrics.json").read_text())
+    assert metrics == {"score": 20, "label": "demo", "ratio": 5.0, "cwd_name": "fixtures"}  # cwd = notebook folder
+    assert (out / "01_metrics_files" / "score.txt").read_text() == "20"
+    assert not (out / "02_fails_files").exists()  # empty output folders are removed
+    assert "DLFB_METRICS_FILE" not in os.environ and "DLFB_OUTPUT_DIR" not in os.environ
+    assert sorted(p.name for p in out.iterdir()) == [
+        "01_metrics.ipynb", "01_metrics.metrics.json", "01_metrics_files", "02_fails.ipynb",
+        "summary.csv", "summary.md"]
+
+
+def test_end_to_end_summary_csv_and_md(default_run):
+    _, out, _, _ = default_run
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [r["notebook"] for r in rows] == ["01_metrics", "02_fails"]
+    assert [r["status"] for r in rows] == ["ok", "failed"]
+    assert rows[0]["score"] == "20" and rows[0]["ratio"] == "5.0" and rows[1]["score"] == ""
+    assert rows[1]["error"] == "cell In [3]: ValueError: planned failure"
+    assert all(float(r["wall_time_s"]) > 0 for r in rows)
+    md = (out / "summary.md").read_text()
+    assert "2 execution(s), 1 failed" in md
+    assert "| notebook | parameters | status | wall_time_s | score | label | ratio | cwd_name | error |" in md
+
+
+def test_end_to_end_grid_names_and_parameters(tmp_path, capsys):
+    out = tmp_path / "grid"
+    status = run_cli("run", "1", "--grid", "SCALE=1,3", "-p", "LABEL", "hi there", "--output", str(out))
+    assert status == 0
+    for scale in (1, 3):
+        stem = f"01_metrics__SCALE={scale}"
+        assert (out / f"{stem}.ipynb").is_file()
+        metrics = json.loads((out / f"{stem}.metrics.json").read_text())
+        assert metrics["score"] == 10 * scale and metrics["label"] == "hi there"
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [r["parameters"] for r in rows] == ["LABEL=hi there SCALE=1", "LABEL=hi there SCALE=3"]
+    assert [r["score"] for r in rows] == ["10", "30"]
+    assert "| 01_metrics | LABEL=hi there SCALE=3 | ok |" in capsys.readouterr().out
