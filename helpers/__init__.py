@@ -10,6 +10,9 @@ The notebooks tell the story; this package holds the repeated mechanics they imp
 - :mod:`helpers.training`       seeding and a one-line-per-epoch training log
 - :mod:`helpers.report`         metrics recorded for the course runner, and the run's output folder
 - :mod:`helpers.runner`         ``python -m helpers run``: execute notebooks with papermill
+- :mod:`helpers.imagenet`       one entry point for ImageNet classifiers and feature extractors
+- :mod:`helpers.efficientnet_lite`  EfficientNet-Lite0/1/2 in Keras, with real weights converted offline
+- :mod:`helpers.torch_checkpoint`   a safe reader for PyTorch weight files (no pickle code is run)
 - :mod:`helpers.models`         builders for the tutorials' networks, one module per topic
 
 Importing this package is cheap: it imports no TensorFlow. It only makes TensorFlow's C++

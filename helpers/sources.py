@@ -62,8 +62,17 @@ def keras_cache_dir() -> Path:
     """Return the folder Keras caches downloads in: ``$KERAS_HOME``, else ``~/.keras``.
 
     Mirrors Keras's own rule: when that folder is not writable Keras falls back to ``/tmp/.keras``.
+    Keras reads ``$KERAS_HOME`` once, when it is imported; once Keras is imported, its own folder is
+    returned, so that files put into the cache here are the ones Keras's loaders read.
     """
-    base = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
+    import sys
+
+    keras_config = sys.modules.get("keras.src.backend.config")
+    keras_home = getattr(keras_config, "keras_home", None)
+    if callable(keras_home):
+        base = Path(keras_home()).expanduser()
+    else:
+        base = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
     base.mkdir(parents=True, exist_ok=True)
     if not os.access(base, os.W_OK):
         base = Path("/tmp/.keras")
