@@ -448,10 +448,18 @@ def run_all(executions: list[Execution], output_dir: Path, kernel: str) -> None:
 # --------------------------------------------------------------------------- summary
 
 
+FIXED_COLUMNS = ("notebook", "parameters", "status", "wall_time_s", "error")
+
+
+def metric_column(name: str) -> str:
+    """Column name for a metric; prefixed with ``metric_`` when it would clash with a fixed column."""
+    return f"metric_{name}" if name in FIXED_COLUMNS else name
+
+
 def summary_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str, Any]]]:
-    """Columns and rows of the summary: notebook, parameters, status, wall time, metrics, error."""
+    """Columns and rows of the CSV summary: notebook, parameters, status, wall time, one column per metric, error."""
     metric_names = list(dict.fromkeys(name for e in executions for name in e.metrics))
-    columns = ["notebook", "parameters", "status", "wall_time_s", *metric_names, "error"]
+    columns = ["notebook", "parameters", "status", "wall_time_s", *map(metric_column, metric_names), "error"]
     rows = []
     for e in executions:
         row = {
@@ -461,8 +469,20 @@ def summary_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str,
             "wall_time_s": "" if e.wall_time is None else round(e.wall_time, 1),
             "error": e.error,
         }
-        row.update({name: e.metrics.get(name, "") for name in metric_names})
+        row.update({metric_column(name): e.metrics.get(name, "") for name in metric_names})
         rows.append(row)
+    return columns, rows
+
+
+def compact_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Columns and rows of the printed / markdown summary: all of a notebook's metrics in one column.
+
+    Notebooks record different metrics, so one column per metric would make a wide, mostly empty table.
+    """
+    columns = ["notebook", "parameters", "status", "wall_time_s", "metrics", "error"]
+    _, rows = summary_rows(executions)
+    for row, e in zip(rows, executions):
+        row["metrics"] = " ".join(f"{k}={format_value(v)}" for k, v in e.metrics.items())
     return columns, rows
 
 
@@ -487,9 +507,8 @@ def markdown_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
 
 def write_summary(executions: list[Execution], output_dir: Path, kernel: str) -> str:
     """Write summary.csv and summary.md into ``output_dir``; return the markdown table."""
-    columns, rows = summary_rows(executions)
-    write_csv(output_dir / "summary.csv", columns, rows)
-    table = markdown_table(columns, rows)
+    write_csv(output_dir / "summary.csv", *summary_rows(executions))
+    table = markdown_table(*compact_rows(executions))
     failed = sum(e.status == "failed" for e in executions)
     header = (f"# Run summary\n\n{len(executions)} execution(s), {failed} failed; kernel `{kernel}`; "
               f"finished {_dt.datetime.now():%Y-%m-%d %H:%M:%S}.\n\n")

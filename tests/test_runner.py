@@ -234,6 +234,23 @@ def test_summary_rows_union_of_metrics_and_markdown():
     assert table[3].endswith("| 0.5 | cell In [3]: ValueError: x\\|y |")
 
 
+def test_metric_named_like_a_fixed_column_gets_a_prefix():
+    a = Execution(METRICS_NB, {"SCALE": 1}, {"SCALE": 1}, "ok", 1.0, "", {"parameters": 14})
+    columns, rows = runner.summary_rows([a])
+    assert "metric_parameters" in columns and rows[0]["metric_parameters"] == 14
+    assert rows[0]["parameters"] == "SCALE=1"
+
+
+def test_printed_summary_keeps_metrics_in_one_column():
+    a = Execution(METRICS_NB, {}, {}, "ok", 1.04, "", {"acc": 0.91234, "parameters": 14})
+    b = Execution(FAILS_NB, {}, {}, "failed", 2.04, "cell In [3]: ValueError: x", {})
+    columns, rows = runner.compact_rows([a, b])
+    assert columns == ["notebook", "parameters", "status", "wall_time_s", "metrics", "error"]
+    table = runner.markdown_table(columns, rows).splitlines()
+    assert table[2] == "| 01_metrics |  | ok | 1 | acc=0.9123 parameters=14 |  |"
+    assert table[3] == "| 02_fails |  | failed | 2 |  | cell In [3]: ValueError: x |"
+
+
 # --------------------------------------------------------------------------- end to end (real kernels)
 
 
@@ -284,7 +301,8 @@ def test_end_to_end_summary_csv_and_md(default_run):
     assert all(float(r["wall_time_s"]) > 0 for r in rows)
     md = (out / "summary.md").read_text()
     assert "2 execution(s), 1 failed" in md
-    assert "| notebook | parameters | status | wall_time_s | score | label | ratio | cwd_name | error |" in md
+    assert "| notebook | parameters | status | wall_time_s | metrics | error |" in md
+    assert "| 02_fails |  | failed |" in md and "cell In [3]: ValueError: planned failure |" in md
 
 
 def test_end_to_end_grid_names_and_parameters(tmp_path, capsys):
