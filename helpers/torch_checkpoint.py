@@ -332,12 +332,7 @@ def _load_legacy(path: Path):
         if not isinstance(sys_info, dict) or not sys_info.get("little_endian", False):
             raise CheckpointFormatError(f"{path}: only little-endian checkpoints are supported ({sys_info!r})")
         unpickler = RestrictedUnpickler(f, layout="legacy")
-        try:
-            obj = unpickler.load()
-        except UnsafeCheckpointError:
-            raise
-        except (EOFError, pickle.UnpicklingError, TypeError, AttributeError) as exc:
-            raise CheckpointFormatError(f"{path}: could not unpickle the checkpoint: {exc}") from exc
+        obj = _unpickle(unpickler, path)
         keys = _small_pickle(f, "storage key list")
         if not isinstance(keys, list):
             raise CheckpointFormatError(f"{path}: storage key list is {type(keys).__name__}")
@@ -363,6 +358,16 @@ def _load_legacy(path: Path):
     return obj, unpickler
 
 
+def _unpickle(unpickler: "RestrictedUnpickler", path: Path):
+    """Run the restricted unpickler; a malformed pickle becomes a CheckpointFormatError naming the file."""
+    try:
+        return unpickler.load()
+    except UnsafeCheckpointError:
+        raise
+    except (EOFError, pickle.UnpicklingError, TypeError, AttributeError) as exc:
+        raise CheckpointFormatError(f"{path}: could not unpickle the checkpoint: {exc}") from exc
+
+
 def _load_zip(path: Path):
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
@@ -375,12 +380,7 @@ def _load_zip(path: Path):
             if order != "little":
                 raise CheckpointFormatError(f"{path}: byte order {order!r} is not supported")
         unpickler = RestrictedUnpickler(io.BytesIO(zf.read(pkl[0])), layout="zip")
-        try:
-            obj = unpickler.load()
-        except UnsafeCheckpointError:
-            raise
-        except (EOFError, pickle.UnpicklingError, TypeError, AttributeError) as exc:
-            raise CheckpointFormatError(f"{path}: could not unpickle the checkpoint: {exc}") from exc
+        obj = _unpickle(unpickler, path)
         for key, storage in unpickler.storages.items():
             entry = f"{prefix}data/{key}"
             if entry not in names:

@@ -57,17 +57,6 @@ def logits_model(variant):
     return _MODELS[variant]
 
 
-@pytest.fixture
-def keras_home(tmp_path, monkeypatch):
-    """An empty Keras cache for one test: Keras reads $KERAS_HOME only when imported, so its
-    remembered folder is swapped too (helpers.sources.keras_cache_dir follows Keras)."""
-    import keras.src.backend.config as keras_config
-
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(tmp_path))
-    return tmp_path
-
-
 def test_block_specs_follow_the_lite_rules():
     specs = {v: lite._block_specs(v) for v in VARIANTS}
     assert [len(specs[v]) for v in VARIANTS] == [16, 21, 21]

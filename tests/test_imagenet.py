@@ -33,17 +33,6 @@ def lite0():
     return _CACHE["lite0"]
 
 
-@pytest.fixture
-def keras_home(tmp_path, monkeypatch):
-    """An empty Keras cache for one test: Keras reads $KERAS_HOME only when imported, so its
-    remembered folder is swapped too (helpers.sources.keras_cache_dir follows Keras)."""
-    import keras.src.backend.config as keras_config
-
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(tmp_path))
-    return tmp_path
-
-
 def test_unknown_name_lists_valid_names():
     with pytest.raises(ValueError, match="efficientnet_lite0.*vgg16.*mobilenet_v2"):
         imagenet.load_classifier("alexnet")
