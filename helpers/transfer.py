@@ -1,0 +1,402 @@
+"""Transfer learning and fine-tuning mechanics for notebooks 10 and 11.
+
+The notebooks tell the story (frozen base -> cached features -> small head -> fine-tuning); this
+module holds the repeated mechanics:
+
+- :func:`load_image_folder`   a class-folder dataset (``train/cats/*.jpg`` ...) read with
+  ``keras.utils.image_dataset_from_directory`` into uint8 arrays, with labels and file paths
+- :func:`extract_features`    run a frozen model once over every image (the IBM talk's
+  "bottleneck features"), optionally cached in an ``.npz`` file
+- :func:`build_head`          the tutorials' classifier head: [Flatten] -> Dense 256 ReLU -> Dropout 0.5
+  -> Dense(classes, softmax)
+- :func:`misclassified`       the tutorial's error listing ("No of errors = k/400", true label,
+  prediction, confidence)
+- :func:`freeze_all_but`      freeze every layer except the last ``n`` (the tutorial's
+  ``for layer in vgg_conv.layers[:-4]``) or except those from a named layer on
+- :func:`trainable_counts`, :func:`trainable_table`, :func:`block_table`  what ``model.summary()``
+  says about trainable / non-trainable parameters, as data
+- :func:`split_model`         cut a functional model in two at a layer: the frozen front (run once,
+  cached) and the tail that is fine-tuned; the tail *shares* the original layers, so training it
+  trains the full model too
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+
+# ------------------------------------------------------------------------------------- data
+@dataclass
+class ImageFolder:
+    """Images of a class-folder dataset, held in memory.
+
+    Attributes:
+        images: uint8 ``(n, height, width, 3)``, RGB pixels 0..255 (resized, aspect ratio not kept,
+            like the tutorials' ``target_size``).
+        labels: int32 ``(n,)``, index into ``class_names``.
+        class_names: sorted sub-folder names, e.g. ``["cats", "dogs"]``.
+        file_paths: ``n`` paths in the same order as ``images``.
+        folder: the folder that was read.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    class_names: list[str]
+    file_paths: list[str]
+    folder: Path
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def counts(self) -> dict[str, int]:
+        """Number of images per class, e.g. ``{"cats": 500, "dogs": 500}``."""
+        return {name: int((self.labels == i).sum()) for i, name in enumerate(self.class_names)}
+
+    def describe(self) -> str:
+        """One line: folder name, image count per class and array shape."""
+        per_class = ", ".join(f"{k} {v}" for k, v in self.counts().items())
+        return f"{self.folder.name}: {len(self)} images ({per_class}), array {self.images.shape} {self.images.dtype}"
+
+
+def load_image_folder(folder, image_size: int | tuple[int, int], batch_size: int = 64,
+                      class_names: Sequence[str] | None = None) -> ImageFolder:
+    """Read a class-folder dataset with ``keras.utils.image_dataset_from_directory``.
+
+    The order is the folder order (``shuffle=False``), so features computed once line up with
+    ``labels`` and ``file_paths``; ``model.fit`` shuffles the arrays itself.
+
+    Args:
+        folder: a folder with one sub-folder of images per class.
+        image_size: output height and width in pixels (an int for square images).
+        class_names: expected class folders (e.g. the training set's), default: all sub-folders.
+
+    Raises:
+        FileNotFoundError / ValueError: from :func:`helpers.data.check_class_folders`.
+    """
+    import keras
+
+    from helpers.data import check_class_folders
+
+    folder = Path(folder)
+    found = check_class_folders(folder)
+    if class_names is not None and list(class_names) != found:
+        raise ValueError(f"{folder} has class folders {found}, but {list(class_names)} were expected "
+                         "(training and validation folders must hold the same classes).")
+    size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    dataset = keras.utils.image_dataset_from_directory(
+        folder, labels="inferred", label_mode="int", image_size=size, batch_size=batch_size,
+        shuffle=False, verbose=False)
+    images, labels = [], []
+    for x, y in dataset:
+        images.append(np.clip(np.round(x.numpy()), 0, 255).astype(np.uint8))
+        labels.append(y.numpy().astype(np.int32))
+    return ImageFolder(np.concatenate(images), np.concatenate(labels), list(dataset.class_names),
+                       list(dataset.file_paths), folder)
+
+
+# ----------------------------------------------------------------------------------- features
+def extract_features(model, images: np.ndarray, preprocess: Callable | None = None, batch_size: int = 32,
+                     cache_file: str | Path | None = None) -> np.ndarray:
+    """Run ``model`` once over ``images`` and return its outputs (the "bottleneck features").
+
+    Args:
+        model: a (frozen) Keras model, e.g. a convolutional base with ``include_top=False``.
+        images: ``(n, h, w, 3)`` pixels 0..255 (any dtype).
+        preprocess: the backbone's preprocessing, applied batch by batch (e.g.
+            ``extractor.preprocess``); None: the images are passed as float32.
+        cache_file: an ``.npz`` path; when it exists and holds features for the same number of
+            images, they are loaded instead of computed; otherwise they are computed and saved there.
+
+    Returns:
+        float32 array ``(n, *model.output_shape[1:])``, e.g. ``(1000, 7, 7, 512)`` for VGG16 at 224.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"images must be (n, height, width, 3), got {images.shape}")
+    if cache_file is not None:
+        cache_file = Path(cache_file)
+        if cache_file.is_file():
+            with np.load(cache_file) as f:
+                cached = f["features"]
+            if len(cached) == len(images):
+                return cached
+    outputs = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start:start + batch_size]
+        batch = preprocess(batch) if preprocess is not None else batch.astype(np.float32)
+        outputs.append(np.asarray(model.predict_on_batch(batch), dtype=np.float32))
+    features = np.concatenate(outputs)
+    if cache_file is not None:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache_file, features=features)
+    return features
+
+
+# --------------------------------------------------------------------------------------- heads
+def build_head(input_shape: Sequence[int], num_classes: int, hidden_units: int = 256, dropout: float = 0.5,
+               name: str = "head"):
+    """The tutorials' classifier: [Flatten] -> Dense(hidden, ReLU) -> Dropout -> Dense(classes, softmax).
+
+    Args:
+        input_shape: shape of one feature sample, e.g. ``(7, 7, 512)`` (flattened first) or ``(1280,)``.
+        num_classes: output classes (softmax); 2 for cats vs dogs, 3 for the tutorial's vegetables.
+        hidden_units: 256 in the transfer-learning tutorial and the IBM talk, 1024 in the fine-tuning one.
+        dropout: 0.5 in all three.
+
+    Returns:
+        an uncompiled ``keras.Model`` named ``name``, layers ``{name}_flatten`` (only for >1-D input),
+        ``{name}_dense``, ``{name}_dropout``, ``{name}_output``.
+    """
+    import keras
+    from keras import layers
+
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2 (softmax over classes), got {num_classes}")
+    inputs = keras.Input(shape=tuple(input_shape), name=f"{name}_input")
+    x = layers.Flatten(name=f"{name}_flatten")(inputs) if len(input_shape) > 1 else inputs
+    x = layers.Dense(hidden_units, activation="relu", name=f"{name}_dense")(x)
+    x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name=f"{name}_output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+# ------------------------------------------------------------------------------------- errors
+@dataclass
+class Misclassified:
+    """One wrongly classified sample."""
+
+    index: int
+    file_path: str
+    true_label: str
+    predicted_label: str
+    confidence: float
+
+    def __str__(self) -> str:
+        return (f"Original label: {self.true_label}, Prediction: {self.predicted_label}, "
+                f"confidence: {self.confidence:.3f}  ({Path(self.file_path).name})")
+
+
+def misclassified(probabilities, labels, class_names: Sequence[str],
+                  file_paths: Sequence[str] | None = None) -> list[Misclassified]:
+    """List the samples whose arg-max prediction differs from the label, most confident first.
+
+    Args:
+        probabilities: ``(n, classes)`` softmax outputs.
+        labels: ``(n,)`` integer labels.
+        class_names: ``classes`` names.
+        file_paths: ``n`` paths (optional), to show the photos.
+    """
+    probabilities = np.asarray(probabilities)
+    labels = np.ravel(np.asarray(labels)).astype(int)
+    if probabilities.ndim != 2 or probabilities.shape != (len(labels), len(class_names)):
+        raise ValueError(f"probabilities must be (n, {len(class_names)}) with n = {len(labels)} labels; "
+                         f"got {probabilities.shape}")
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    rows = [Misclassified(int(i), str(file_paths[i]) if file_paths is not None else "",
+                          class_names[labels[i]], class_names[predicted[i]], float(probabilities[i, predicted[i]]))
+            for i in wrong]
+    return sorted(rows, key=lambda r: -r.confidence)
+
+
+def error_line(errors: Sequence, total: int) -> str:
+    """The tutorial's summary line, e.g. ``"No of errors = 7/400 (accuracy 0.983)"``."""
+    return f"No of errors = {len(errors)}/{total} (accuracy {1 - len(errors) / total:.3f})"
+
+
+def show_misclassified(errors: Sequence[Misclassified], max_images: int = 10, ncols: int = 5, size: float = 2.0):
+    """Show the misclassified photos titled true / predicted / confidence (a matplotlib Figure), or None."""
+    from PIL import Image
+
+    from helpers import plots
+
+    errors = list(errors)[:max_images]
+    if not errors:
+        return None
+    images = []
+    for err in errors:
+        with Image.open(err.file_path) as img:
+            img.thumbnail((160, 160))
+            images.append(np.asarray(img.convert("RGB")))
+    titles = [f"true: {e.true_label}\npred: {e.predicted_label} ({e.confidence:.2f})" for e in errors]
+    fig = plots.show_images(images, titles, ncols=ncols, size=size)
+    for ax in fig.axes[:len(errors)]:
+        ax.title.set_color(plots.WRONG_COLOR)
+    return fig
+
+
+# ------------------------------------------------------------------------------------ freezing
+def freeze_all_but(model, last: int | None = None, from_layer: str | None = None,
+                   keep_batchnorm_frozen: bool = True) -> list[str]:
+    """Freeze every layer of ``model`` except the last ``last`` layers or those from ``from_layer`` on.
+
+    ``freeze_all_but(vgg_conv, last=4)`` is the fine-tuning tutorial's
+    ``for layer in vgg_conv.layers[:-4]: layer.trainable = False`` (block5's three convolutions and
+    its pooling stay trainable); ``freeze_all_but(effnet, from_layer="block7a")`` unfreezes
+    EfficientNet's last block and its head convolution. BatchNormalization layers stay frozen
+    (inference mode) unless ``keep_batchnorm_frozen=False``: with few images their statistics
+    would be wrecked. Recompile the model afterwards.
+
+    Returns:
+        the names of the trainable layers.
+    """
+    from keras import layers
+
+    if (last is None) == (from_layer is None):
+        raise ValueError("Pass exactly one of last=<number of layers> or from_layer=<layer name prefix>.")
+    names = [layer.name for layer in model.layers]
+    if last is not None:
+        if not 0 <= last <= len(names):
+            raise ValueError(f"last must be between 0 and {len(names)} (the model has {len(names)} layers), got {last}")
+        start = len(names) - last
+    else:
+        matches = [i for i, n in enumerate(names) if n.startswith(from_layer)]
+        if not matches:
+            raise ValueError(f"No layer name starts with {from_layer!r}; the model's layers run from "
+                             f"{names[0]!r} to {names[-1]!r}.")
+        start = matches[0]
+    model.trainable = True
+    trainable = []
+    for i, layer in enumerate(model.layers):
+        on = i >= start
+        if on and keep_batchnorm_frozen and isinstance(layer, layers.BatchNormalization):
+            on = False
+        layer.trainable = on
+        if on:
+            trainable.append(layer.name)
+    return trainable
+
+
+def _count(weights) -> int:
+    return int(sum(int(np.prod(w.shape)) for w in weights))
+
+
+def trainable_counts(model) -> dict[str, int]:
+    """``{"total": ..., "trainable": ..., "non_trainable": ...}`` parameter counts, as in ``model.summary()``."""
+    trainable = _count(model.trainable_weights)
+    non_trainable = _count(model.non_trainable_weights)
+    return {"total": trainable + non_trainable, "trainable": trainable, "non_trainable": non_trainable}
+
+
+def trainable_table(model) -> list[tuple[str, str, bool, int]]:
+    """One row per layer: ``(name, class name, trainable, parameters)``."""
+    return [(layer.name, type(layer).__name__, bool(layer.trainable), int(layer.count_params()))
+            for layer in model.layers]
+
+
+def print_trainable_table(model, skip_inputs: bool = False) -> None:
+    """Print :func:`trainable_table` as aligned text (the tutorial's ``print(layer, layer.trainable)``).
+
+    ``skip_inputs`` leaves out ``InputLayer`` rows (e.g. the generated input of a :func:`split_model` tail).
+    """
+    rows = [r for r in trainable_table(model) if not (skip_inputs and r[1] == "InputLayer")]
+    width = max(len(r[0]) for r in rows)
+    type_width = max(len(r[1]) for r in rows)
+    for name, kind, trainable, params in rows:
+        print(f"{name:<{width}}  {kind:<{type_width}}  trainable={str(trainable):<5}  {params:>10,}")
+
+
+def block_table(model, block_of: Callable[[str], str] | None = None) -> list[tuple[str, int, int, int]]:
+    """Group layers by block: ``(block, layers, trainable parameters, non-trainable parameters)``.
+
+    For deep models (EfficientNet has ~150 layers) this is the readable version of
+    :func:`trainable_table`. ``block_of`` maps a layer name to its block; default: the text
+    before the first ``_`` (``block7a_dwconv`` -> ``block7a``).
+    """
+    block_of = block_of or (lambda name: name.split("_")[0])
+    order: list[str] = []
+    table: dict[str, list[int]] = {}
+    for layer in model.layers:
+        block = block_of(layer.name)
+        if block not in table:
+            order.append(block)
+            table[block] = [0, 0, 0]
+        table[block][0] += 1
+        table[block][1] += _count(layer.trainable_weights)
+        table[block][2] += _count(layer.non_trainable_weights)
+    return [(b, *table[b]) for b in order]
+
+
+# ------------------------------------------------------------------------------------ splitting
+def split_model(model, first_tail_layer: str):
+    """Cut a functional model before ``first_tail_layer``: return ``(front, tail)``.
+
+    ``front`` maps the model's input to the tensor that enters ``first_tail_layer``; ``tail`` maps
+    that tensor to the model's output. Both *share* the layers (and weights) of ``model``: training
+    ``tail`` on cached ``front`` outputs trains ``model`` itself. The cut must be a single tensor
+    that the rest of the graph depends on alone (true between EfficientNet's blocks 6 and 7, and
+    between VGG's blocks).
+
+    Example: ``front, tail = split_model(base, "block7a_expand_conv")``; ``front`` gives
+    ``(batch, 7, 7, 192)`` at 224 pixels for EfficientNet-Lite0.
+    """
+    import keras
+
+    names = [layer.name for layer in model.layers]
+    if first_tail_layer not in names:
+        raise ValueError(f"{first_tail_layer!r} is not a layer of {model.name}; e.g. {names[-5:]}")
+    layer = model.get_layer(first_tail_layer)
+    cut = layer.input
+    if isinstance(cut, (list, tuple)):
+        raise ValueError(f"{first_tail_layer!r} has several inputs; cut the model at a layer with one input.")
+    front = keras.Model(model.inputs, cut, name=f"{model.name}_front")
+    outputs = model.outputs[0] if len(model.outputs) == 1 else model.outputs
+    tail = keras.Model(cut, outputs, name=f"{model.name}_tail")
+    return front, tail
+
+
+def cached_validation_callback(model_on_cache, x_cached, y_val, batch_size: int = 64):
+    """A Keras callback that adds ``val_loss`` / ``val_accuracy`` computed on *cached* activations.
+
+    When only the tail of a network trains (the front is frozen and in inference mode), the
+    validation images' front activations never change: compute them once and evaluate
+    ``model_on_cache`` (tail + head, sharing the trained layers) on them after every epoch, instead
+    of running the whole network over the validation images again. Put it *before*
+    :class:`helpers.training.EpochLine` in ``callbacks`` so the printed line shows the values.
+
+    Args:
+        model_on_cache: maps cached activations to class probabilities (softmax).
+        x_cached: the validation set's cached activations.
+        y_val: integer labels.
+    """
+    import keras
+
+    y_val = np.asarray(y_val).astype(int)
+
+    class CachedValidation(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            probs = model_on_cache.predict(x_cached, batch_size=batch_size, verbose=0)
+            picked = np.clip(probs[np.arange(len(y_val)), y_val], 1e-7, 1.0)
+            if logs is not None:
+                logs["val_loss"] = float(-np.log(picked).mean())
+                logs["val_accuracy"] = float((probs.argmax(axis=1) == y_val).mean())
+
+    return CachedValidation()
+
+
+# ------------------------------------------------------------------------------------- timing
+@dataclass
+class Stopwatch:
+    """Measure named steps: ``with watch("features"): ...``; ``watch.table()`` lists the seconds."""
+
+    times: dict[str, float] = field(default_factory=dict)
+
+    def __call__(self, name: str):
+        watch = self
+
+        class _Step:
+            def __enter__(self):
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                watch.times[name] = watch.times.get(name, 0.0) + time.perf_counter() - self.start
+
+        return _Step()
+
+    def table(self) -> str:
+        return "\n".join(f"{k:<32} {v:7.1f} s" for k, v in self.times.items())

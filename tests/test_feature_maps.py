@@ -1,0 +1,61 @@
+"""Tests for helpers.feature_maps: feature maps of any Keras model, and the model diagram fallback."""
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from helpers import feature_maps as fm  # noqa: E402
+from helpers.models import cnn  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def mnist_model():
+    return cnn.build_mnist_cnn("two_conv")
+
+
+def test_feature_maps_shapes(mnist_model):
+    maps = fm.feature_maps(mnist_model, np.zeros((28, 28, 1)), ["conv2d_1", "conv2d_2", "max_pooling2d_1"])
+    assert list(maps) == ["conv2d_1", "conv2d_2", "max_pooling2d_1"]
+    assert maps["conv2d_1"].shape == (26, 26, 32)
+    assert maps["conv2d_2"].shape == (24, 24, 64)
+    assert maps["max_pooling2d_1"].shape == (12, 12, 64)
+    # with a batch axis of 1 as well
+    assert fm.feature_maps(mnist_model, np.zeros((1, 28, 28, 1)), "conv2d_1")["conv2d_1"].shape == (26, 26, 32)
+
+
+def test_feature_maps_errors(mnist_model):
+    with pytest.raises(ValueError, match="Layers with feature maps"):
+        fm.feature_maps(mnist_model, np.zeros((28, 28, 1)), ["conv9"])
+    with pytest.raises(ValueError, match="expects one image shaped"):
+        fm.feature_maps(mnist_model, np.zeros((32, 32, 3)), ["conv2d_1"])
+    with pytest.raises(ValueError, match="not feature maps"):
+        fm.feature_maps(mnist_model, np.zeros((28, 28, 1)), ["dense_1"])
+
+
+def test_plot_feature_maps_any_model():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    model = cnn.build_cifar10_cnn(augmentation=cnn.augmentation_block())
+    fig = fm.plot_feature_maps(model, np.random.default_rng(0).random((32, 32, 3)), ["conv2d_1", "conv2d_4"],
+                               max_maps=12, ncols=6)
+    image_axes = [ax for ax in fig.get_axes() if ax.images]
+    assert len(image_axes) == 24
+
+
+def test_text_diagram(mnist_model):
+    text = fm.text_diagram(mnist_model)
+    assert "conv2d_1 (Conv2D)" in text and "3x3, 32 filters" in text
+    assert "(batch, 24, 24, 64)" in text and "1,179,776 params" in text
+    assert text.endswith("Total: 1,199,882 parameters in 8 layers")
+    widths = {len(line) for line in text.splitlines()[:-1] if line.startswith(("│", "┌", "└"))}
+    assert len(widths) == 1  # every box line has the same width
+
+
+def test_model_diagram_falls_back_to_text(mnist_model, capsys):
+    out = fm.model_diagram(mnist_model, force_text=True)
+    assert isinstance(out, str) and out == fm.text_diagram(mnist_model)
+    if not fm.graphviz_available():
+        assert isinstance(fm.model_diagram(mnist_model), str)
+        assert "pydot/graphviz not installed" in capsys.readouterr().out
