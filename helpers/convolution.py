@@ -1,0 +1,199 @@
+"""The arithmetic of convolutional layers, in plain NumPy, for the worked examples of notebook 06.
+
+Everything here is small and exact on purpose: the functions reproduce the numbers of the seeds
+(the LearnOpenCV CNN tutorial and the IBM talk) so that a learner can check them by hand.
+
+- :func:`cross_correlate2d`  what a Keras ``Conv2D`` layer computes (slide the kernel as it is)
+- :func:`convolve2d`         true convolution: the kernel is flipped first (signal-processing definition)
+- :func:`max_pool2d`         max pooling, e.g. 2x2 windows with stride 2
+- :func:`conv_output_size`   ``(W - F + 2P) / S + 1``, with a clear error when the sizes do not fit
+- :func:`same_padding`       the padding ``P`` that keeps the output as large as the input (stride 1)
+- :func:`dense_parameter_count`, :func:`locally_connected_parameter_count`,
+  :func:`weights_per_filter`, :func:`conv2d_parameter_count`, :func:`dense_layer_parameter_count`
+                             parameter counts of fully connected, locally connected and convolutional layers
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ConvolutionSizeError(ValueError):
+    """The input, filter, stride and padding sizes do not give a whole number of output positions."""
+
+
+# --------------------------------------------------------------------------------------- sizes
+def conv_output_size(input_size: int, filter_size: int, stride: int = 1, padding: int = 0,
+                     allow_remainder: bool = False) -> int:
+    """Spatial output size of a convolution or pooling layer: ``(W - F + 2P) / S + 1``.
+
+    Args:
+        input_size: ``W``, the input's width (or height) in pixels.
+        filter_size: ``F``, the filter's (kernel's) width.
+        stride: ``S``, how many pixels the filter moves per step.
+        padding: ``P``, zeros added on *each* side.
+        allow_remainder: round down instead of raising when ``S`` does not divide ``W - F + 2P``;
+            Keras does this ("valid" padding drops the last rows/columns), e.g. pooling 13 -> 6.
+
+    Returns:
+        The output width as an ``int``, e.g. ``conv_output_size(100, 5, 1, 2) == 100``.
+
+    Raises:
+        ConvolutionSizeError: a size is not a positive integer (padding may be 0), the filter is larger
+            than the padded input, or ``(W - F + 2P)`` is not divisible by ``S`` (the filter would not
+            fit the input evenly); the message suggests paddings that do fit.
+    """
+    for name, value, minimum in (("input_size", input_size, 1), ("filter_size", filter_size, 1),
+                                 ("stride", stride, 1), ("padding", padding, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ConvolutionSizeError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    span = input_size - filter_size + 2 * padding
+    if span < 0:
+        raise ConvolutionSizeError(
+            f"The {filter_size}x{filter_size} filter is larger than the padded input "
+            f"({input_size} + 2*{padding} = {input_size + 2 * padding} pixels). Use a smaller filter or more padding.")
+    if span % stride and not allow_remainder:
+        fits = [p for p in range(0, filter_size + stride) if (input_size - filter_size + 2 * p) % stride == 0][:3]
+        raise ConvolutionSizeError(
+            f"(W - F + 2P) / S = ({input_size} - {filter_size} + 2*{padding}) / {stride} = {span}/{stride} is not "
+            f"a whole number: a {filter_size}x{filter_size} filter with stride {stride} does not fit a "
+            f"{input_size}-pixel input evenly. Paddings that fit: {fits}; or change the stride "
+            f"(Keras would silently drop the last {span % stride} row(s)/column(s)).")
+    return span // stride + 1
+
+
+def same_padding(filter_size: int) -> int:
+    """Padding ``P`` that keeps the output as wide as the input at stride 1: ``(F - 1) / 2``.
+
+    Raises:
+        ConvolutionSizeError: for an even ``filter_size`` (no symmetric padding keeps the size).
+    """
+    if filter_size < 1 or filter_size % 2 == 0:
+        raise ConvolutionSizeError(
+            f"filter_size={filter_size}: 'same' padding needs an odd filter size (1, 3, 5, ...) to pad both sides equally.")
+    return (filter_size - 1) // 2
+
+
+# ---------------------------------------------------------------------------------- parameters
+def dense_parameter_count(input_shape: tuple[int, ...], units: int, bias: bool = False) -> int:
+    """Weights of a fully connected layer on an image: every unit sees every input value.
+
+    ``dense_parameter_count((100, 100, 3), 1000) == 30_000_000`` (the IBM talk counts weights only;
+    pass ``bias=True`` to add one bias per unit).
+    """
+    inputs = int(np.prod(input_shape))
+    return inputs * units + (units if bias else 0)
+
+
+def locally_connected_parameter_count(filter_size: int, channels: int, units: int, bias: bool = False) -> int:
+    """Weights when each hidden unit sees only an ``F x F`` patch (through all ``channels``), no sharing.
+
+    ``locally_connected_parameter_count(5, 3, 1000) == 75_000`` (IBM talk: 5x5x3 = 75 per unit).
+    """
+    return (filter_size * filter_size * channels + (1 if bias else 0)) * units
+
+
+def weights_per_filter(filter_size: int, input_depth: int, bias: bool = True) -> int:
+    """Parameters of one convolution filter: ``F x F x D_in`` weights ``+ 1`` bias (IBM talk)."""
+    return filter_size * filter_size * input_depth + (1 if bias else 0)
+
+
+def conv2d_parameter_count(filter_size: int, input_depth: int, filters: int, bias: bool = True) -> int:
+    """Parameters of a ``Conv2D`` layer: ``filters x (F x F x D_in + 1)``, whatever the image size.
+
+    ``conv2d_parameter_count(3, 3, 32) == 896`` (first layer of the tutorial's CIFAR-10 network).
+    """
+    return filters * weights_per_filter(filter_size, input_depth, bias)
+
+
+def dense_layer_parameter_count(inputs: int, units: int) -> int:
+    """Parameters of a ``Dense`` layer: ``inputs x units`` weights + ``units`` biases."""
+    return inputs * units + units
+
+
+# ------------------------------------------------------------------------------- 2-D operations
+def _as_2d(name: str, array) -> np.ndarray:
+    array = np.asarray(array, dtype=float)
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D matrix (height, width); got shape {array.shape}.")
+    return array
+
+
+def cross_correlate2d(image, kernel, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """Slide ``kernel`` over ``image`` and sum the element-wise products ("valid" positions only).
+
+    This is what a convolutional layer in Keras (and every deep learning library) computes, though
+    it is called "convolution".
+
+    Args:
+        image: 2-D array ``(H, W)``.
+        kernel: 2-D array ``(F, F)`` (or ``(Fh, Fw)``).
+        stride: step in pixels.
+        padding: zeros added on each side of ``image`` first.
+
+    Returns:
+        float64 array ``(H_out, W_out)`` with sizes from :func:`conv_output_size`.
+    """
+    image, kernel = _as_2d("image", image), _as_2d("kernel", kernel)
+    if padding:
+        image = np.pad(image, padding)
+    kh, kw = kernel.shape
+    out_h = conv_output_size(image.shape[0], kh, stride)
+    out_w = conv_output_size(image.shape[1], kw, stride)
+    out = np.empty((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            patch = image[i * stride: i * stride + kh, j * stride: j * stride + kw]
+            out[i, j] = np.sum(patch * kernel)
+    return out
+
+
+def flip_kernel(kernel) -> np.ndarray:
+    """Rotate a kernel by 180 degrees (flip rows and columns), as true convolution does."""
+    return _as_2d("kernel", kernel)[::-1, ::-1].copy()
+
+
+def convolve2d(image, kernel, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """True (mathematical) 2-D convolution: cross-correlation with the kernel flipped by 180 degrees.
+
+    ``(x * k)_ij = sum_pq x[i+p, j+q] * k[F-1-p, F-1-q]`` (the IBM talk's formula). For a symmetric
+    kernel the two operations agree; for the others the results differ.
+
+    Returns:
+        float64 array ``(H_out, W_out)``.
+    """
+    return cross_correlate2d(image, flip_kernel(kernel), stride=stride, padding=padding)
+
+
+def max_pool2d(image, pool_size: int = 2, stride: int | None = None) -> np.ndarray:
+    """Max pooling: the largest value in each ``pool_size x pool_size`` window.
+
+    Args:
+        image: 2-D array ``(H, W)``.
+        pool_size: window width ``p``.
+        stride: step; default ``pool_size`` (non-overlapping windows, halving the size for p = 2).
+            Like Keras, a last row/column that does not fill a window is dropped (13 x 13 -> 6 x 6).
+
+    Returns:
+        array ``(H_out, W_out)`` of the input's dtype.
+    """
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"image must be a 2-D matrix (height, width); got shape {image.shape}.")
+    stride = pool_size if stride is None else stride
+    out_h = conv_output_size(image.shape[0], pool_size, stride, allow_remainder=True)
+    out_w = conv_output_size(image.shape[1], pool_size, stride, allow_remainder=True)
+    out = np.empty((out_h, out_w), dtype=image.dtype)
+    for i in range(out_h):
+        for j in range(out_w):
+            out[i, j] = image[i * stride: i * stride + pool_size, j * stride: j * stride + pool_size].max()
+    return out
+
+
+def format_matrix(matrix, decimals: int = 2) -> str:
+    """A matrix as aligned text, integers without decimals (for checked notebook outputs)."""
+    matrix = np.asarray(matrix, dtype=float)
+    rounded = np.round(matrix, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+    cells = [[(f"{v:.0f}" if float(v).is_integer() else f"{v:.{decimals}f}") for v in row] for row in rounded]
+    width = max(len(c) for row in cells for c in row)
+    return "\n".join(" ".join(c.rjust(width) for c in row) for row in cells)
