@@ -54,7 +54,6 @@ import importlib
 import json
 import os
 import shutil
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -116,27 +115,12 @@ _KERAS_APPS: dict[str, _KerasApp] = {
 #: Every name :func:`load_classifier` and :func:`load_feature_extractor` accept.
 MODEL_NAMES: tuple[str, ...] = _LITE + tuple(_KERAS_APPS)
 
-_PROBE_SECONDS = 3.0
-
 
 def _check_name(name) -> str:
     key = str(name).strip().lower().replace("-", "_")
     if key not in MODEL_NAMES:
         raise ValueError(f"unknown ImageNet model {name!r}; valid names are: {', '.join(MODEL_NAMES)}")
     return key
-
-
-def _network_reachable(host: str = "storage.googleapis.com") -> bool:
-    """Probe ``host:443`` in a helper thread so that even a stuck DNS look-up costs 3 s at most."""
-    result: list[bool] = []
-
-    def probe():
-        result.append(internet_available(host, 443, timeout=_PROBE_SECONDS))
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(_PROBE_SECONDS + 0.5)
-    return bool(result and result[0])
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,7 +148,7 @@ def class_index_path() -> Path:
         shutil.copyfile(mirrored, tmp)
         os.replace(tmp, target)
         return target
-    if _network_reachable():
+    if internet_available():
         import keras
 
         return Path(
@@ -319,7 +303,7 @@ def require_weights(name: str, include_top: bool = True, input_shape=None) -> st
         lite.weights_file(key.replace("efficientnet_", ""))  # raises with the pip command when missing
         return key
     filename = _keras_weights_file(key, include_top, input_shape)
-    if not (keras_cache_dir() / "models" / filename).is_file() and not _network_reachable():
+    if not (keras_cache_dir() / "models" / filename).is_file() and not internet_available():
         raise _weights_missing(key, _KERAS_APPS[key], filename)
     return key
 
@@ -336,7 +320,7 @@ def _build_keras_app(name: str, include_top: bool, input_shape, pooling):
     if cached.is_file():  # what keras.applications does with a cached file, without any download
         model = builder(weights=None, **kwargs)
         model.load_weights(cached)
-    elif not _network_reachable():
+    elif not internet_available():
         raise _weights_missing(name, app, filename)
     else:
         try:

@@ -91,13 +91,24 @@ def internet_available(host: str = KERAS_DOWNLOAD_HOST, port: int = 443, timeout
     """Return True when a TCP connection to ``host:port`` opens within ``timeout`` seconds.
 
     Loaders call this before letting Keras download, so an offline machine fails fast with a
-    helpful message instead of hanging or printing a urllib traceback.
+    helpful message instead of hanging or printing a urllib traceback. The probe runs in a helper
+    thread, so even a stuck DNS look-up (which ignores socket timeouts) costs ``timeout`` seconds at most.
     """
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    import threading
+
+    result: list[bool] = []
+
+    def probe():
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, name="internet-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 0.5)
+    return bool(result and result[0])
 
 
 def no_source_error(what: str, tried: list[str], fix: str | None = None) -> DataSourceError:

@@ -116,7 +116,7 @@ def test_feature_extractor_lite0():
 
 
 def test_keras_model_offline_fails_fast_and_clearly(keras_home, monkeypatch):
-    monkeypatch.setattr(imagenet, "_network_reachable", lambda *a: False)
+    monkeypatch.setattr(imagenet, "internet_available", lambda *a: False)
     with pytest.raises(DataSourceError, match=r"internet.*vgg16_weights_tf_dim_ordering_tf_kernels\.h5|vgg16.*internet"):
         imagenet.load_classifier("vgg16")
     with pytest.raises(DataSourceError, match="efficientnet_lite0"):
@@ -124,7 +124,7 @@ def test_keras_model_offline_fails_fast_and_clearly(keras_home, monkeypatch):
 
 
 def test_require_weights_checks_before_any_work(keras_home, monkeypatch):
-    monkeypatch.setattr(imagenet, "_network_reachable", lambda *a: False)
+    monkeypatch.setattr(imagenet, "internet_available", lambda *a: False)
     with pytest.raises(DataSourceError, match="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"):
         imagenet.require_weights("VGG16", include_top=False)
     with pytest.raises(ValueError, match="valid names"):
@@ -133,7 +133,7 @@ def test_require_weights_checks_before_any_work(keras_home, monkeypatch):
     (keras_home / "models").mkdir(exist_ok=True)
     (keras_home / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels.h5").write_bytes(b"")
     assert imagenet.require_weights("resnet50") == "resnet50"
-    monkeypatch.setattr(imagenet, "_network_reachable", lambda *a: True)
+    monkeypatch.setattr(imagenet, "internet_available", lambda *a: True)
     assert imagenet.require_weights("vgg16", include_top=False) == "vgg16"
 
 
@@ -146,7 +146,7 @@ def test_require_weights_offline_model_needs_only_its_package():
 
 def test_network_probe_never_hangs():
     start = time.monotonic()
-    assert imagenet._network_reachable() in (True, False)
+    assert imagenet.internet_available(timeout=1.0) in (True, False)
     assert time.monotonic() - start < 5
 
 
@@ -157,7 +157,7 @@ def test_keras_model_from_cache_needs_no_network(keras_home, monkeypatch):
     from keras.src.legacy.saving import legacy_h5_format
 
     tmp_path = keras_home
-    monkeypatch.setattr(imagenet, "_network_reachable", lambda *a: pytest.fail("no probe expected"))
+    monkeypatch.setattr(imagenet, "internet_available", lambda *a: pytest.fail("no probe expected"))
     keras.utils.set_random_seed(0)
     stand_in = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(96, 96, 3))
     (tmp_path / "models").mkdir(exist_ok=True)
@@ -182,6 +182,6 @@ def test_class_index_comes_from_the_mirror(keras_home, monkeypatch):
     assert path == keras_home / "models" / "imagenet_class_index.json" and path.stat().st_size == 35363
     monkeypatch.setattr(keras_config, "_KERAS_DIR", str(keras_home / "empty"))
     monkeypatch.delenv("DLFB_MIRROR")
-    monkeypatch.setattr(imagenet, "_network_reachable", lambda *a: False)
+    monkeypatch.setattr(imagenet, "internet_available", lambda *a: False)
     with pytest.raises(DataSourceError, match="DLFB_MIRROR"):
         imagenet.class_index_path()
