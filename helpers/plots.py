@@ -9,6 +9,7 @@ from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 COURSE_STYLE = {
     "figure.dpi": 80,
@@ -62,6 +63,7 @@ def plot_history(history, metrics: Sequence[str] | None = None, title: str | Non
         if f"val_{name}" in logs:
             ax.plot(epochs, logs[f"val_{name}"], color=VALIDATION_COLOR, label=f"validation {name}")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(name)
         ax.legend()
     if title:
@@ -79,6 +81,7 @@ def compare_histories(histories: Mapping[str, object], metric: str = "val_accura
             raise KeyError(f"Run {label!r} has no {metric!r}; it has {sorted(logs)}.")
         ax.plot(np.arange(1, len(logs[metric]) + 1), logs[metric], label=label)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(metric)
     ax.legend()
     ax.set_title(title or metric)
