@@ -46,6 +46,7 @@ Public API::
     load_image_for(name_or_model, path) -> (H, W, 3) float32 array, pixels 0..255
     decode_predictions(predictions, top=5) -> [[(wnid, label, score), ...], ...]
     class_index_path() -> Path of imagenet_class_index.json in the Keras cache
+    class_index() -> the class index as a dict, read once and cached
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ def class_index_path() -> Path:
     )
 
 
-def _class_index() -> dict:
+def class_index() -> dict:
+    """Keras's ImageNet class index, ``{"0": [wordnet_id, label], ...}``, read once and cached."""
     path = class_index_path()
     key = str(path)
     if key not in _class_index_cache:
@@ -192,7 +194,7 @@ def decode_predictions(predictions, top: int = 5) -> list[list[tuple[str, str, f
         )
     if not 1 <= int(top) <= 1000:
         raise ValueError(f"top must be between 1 and 1000, got {top}")
-    index = _class_index()
+    index = class_index()
     results = []
     for row in preds:
         best = np.argsort(row, kind="stable")[::-1][: int(top)]

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -80,13 +79,12 @@ DOG_BREED_INDICES = range(151, 269)
 def imagenet_labels() -> list[tuple[str, str]]:
     """The 1,000 ImageNet classes in index order, as ``(wordnet_id, label)``.
 
-    Read from Keras's ``imagenet_class_index.json`` (via :func:`helpers.imagenet.class_index_path`,
-    which finds it offline in the mirror).
+    From Keras's ``imagenet_class_index.json``, read once by :func:`helpers.imagenet.class_index`
+    (which finds it offline in the mirror).
     """
-    from helpers.imagenet import class_index_path
+    from helpers.imagenet import class_index
 
-    with open(class_index_path()) as f:
-        index = json.load(f)
+    index = class_index()
     return [tuple(index[str(i)]) for i in range(1000)]
 
 

@@ -48,7 +48,7 @@ def test_photos_are_recognised_by_lite0():
     orange, cat, dog = clf.classify(images, top=5)
     assert orange[0][1] == "orange" and orange[0][2] > 0.5
     assert CAT_CLASSES & {label for _, label, _ in cat}
-    index = {wnid: int(i) for i, (wnid, _) in imagenet._class_index().items()}
+    index = {wnid: int(i) for i, (wnid, _) in imagenet.class_index().items()}
     assert any(index[wnid] in DOG_INDICES for wnid, _, _ in dog)
     probs = np.asarray(clf.model(clf.preprocess(images), training=False))
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
