@@ -65,3 +65,41 @@ def expect_close(value, expected, what: str, atol: float = 1e-6, rtol: float = 0
                                f"largest difference {diff}).")
     _ok(what, f"matches within atol={atol}")
     return value
+
+
+def architecture(model) -> list[tuple]:
+    """Describe a built Keras model layer by layer: ``(class, output shape, parameters, settings)``.
+
+    ``settings`` holds what defines a layer's computation (units, filters, kernel size, strides,
+    padding, activation, rate, pool size...), not its name, so two models written separately (a
+    notebook cell and a builder in :mod:`helpers.models`) compare equal when they compute the same way.
+    Nested models are described recursively.
+    """
+    keys = ("units", "filters", "kernel_size", "strides", "padding", "activation", "use_bias", "rate",
+            "pool_size", "target_shape", "negative_slope", "alpha", "axis", "data_format", "dilation_rate",
+            "kernel_regularizer", "mode", "factor", "height_factor", "width_factor", "interpolation", "scale", "offset")
+    rows = []
+    for layer in model.layers:
+        if hasattr(layer, "layers") and layer.layers:
+            rows.append((type(layer).__name__, architecture(layer)))
+            continue
+        config = layer.get_config()
+        settings = {k: config[k] for k in keys if k in config}
+        shape = getattr(getattr(layer, "output", None), "shape", None)
+        rows.append((type(layer).__name__, None if shape is None else tuple(shape), layer.count_params(),
+                     repr(sorted(settings.items()))))
+    return rows
+
+
+def expect_same_architecture(model, reference, what: str) -> int:
+    """Check that ``model`` and ``reference`` have the same layers (types, output shapes, parameter
+    counts and settings, in order); return the parameter count. Both models must be built."""
+    got, expected = architecture(model), architecture(reference)
+    if got != expected:
+        for i, (g, e) in enumerate(zip(got, expected)):
+            if g != e:
+                raise ExpectationError(f"{what}: layer {i} differs: {g} vs {e}.")
+        raise ExpectationError(f"{what}: {len(got)} layers vs {len(expected)} in the reference.")
+    count = model.count_params()
+    _ok(what, f"{len(got)} layers, {count:,} parameters, identical")
+    return count

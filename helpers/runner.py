@@ -7,6 +7,7 @@ Command line (see ``python -m helpers --help``)::
     python -m helpers run 03 05_mlp -p EPOCHS 1 -p SEED=7    # chosen notebooks, overridden parameters
     python -m helpers run 05 --grid ACTIVATION=relu,tanh --grid EPOCHS=1,3   # 4 executions
     python -m helpers run --params-file params.yaml --output runs/smoke --overwrite
+    python -m helpers run 05 --preset tutorial               # the tutorial's own settings (helpers.presets)
 
 Each execution writes into the output folder (default ``runs/<YYYYmmdd-HHMMSS>`` under the current
 directory, which must not exist yet or be empty unless ``--overwrite``):
@@ -26,7 +27,11 @@ Parameters file format (YAML)::
     05_mlp:                   # a key naming a notebook stem holds parameters for that notebook only
       ACTIVATION: tanh
 
-Precedence, lowest first: file top level, file notebook section, ``-p``; ``--grid`` names may not also
+Presets (``--preset NAME``, listed by ``python -m helpers list``) are named parameter sets of
+:mod:`helpers.presets`, thresholds included; a preset may also define a grid. Every selected notebook
+must have the preset.
+
+Precedence, lowest first: preset, file top level, file notebook section, ``-p``; ``--grid`` names may not also
 be given with ``-p``. Every parameter must exist in the ``parameters`` cell of each notebook it applies to.
 
 Exit status: 0 all executions succeeded, 1 at least one failed, 2 invalid command line (nothing ran).
@@ -84,11 +89,13 @@ class Execution:
     wall_time: float | None = None
     error: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
+    preset: str | None = None  # the --preset the parameters came from
 
     @property
     def stem(self) -> str:
-        """File stem of the executed copy, e.g. ``05_mlp__ACTIVATION=tanh__EPOCHS=3``."""
-        return execution_stem(self.notebook.stem, self.grid)
+        """File stem of the executed copy, e.g. ``05_mlp__ACTIVATION=tanh__EPOCHS=3`` or ``05_mlp__tutorial``."""
+        stem = self.notebook.stem if self.preset is None else f"{self.notebook.stem}__{safe_filename_part(self.preset)}"
+        return execution_stem(stem, self.grid)
 
 
 # --------------------------------------------------------------------------- notebooks
@@ -315,12 +322,28 @@ def plan_executions(args: argparse.Namespace) -> list[Execution]:
     common, per_notebook = load_params_file(args.params_file, stems)
     executions = []
     for notebook in notebooks:
-        base = {**common, **per_notebook.get(notebook.stem, {}), **cli_params}
-        check_parameters(notebook, [*base, *grid])
-        for combo in expand_grid(grid):
-            executions.append(Execution(notebook, {**base, **combo}, combo))
+        preset = load_preset(notebook.stem, args.preset)
+        preset_grid = {k: v for k, v in preset.grid.items() if k not in grid and k not in cli_params}
+        notebook_grid = {**preset_grid, **grid}
+        base = {**preset.parameters, **common, **per_notebook.get(notebook.stem, {}), **cli_params}
+        base = {k: v for k, v in base.items() if k not in notebook_grid}
+        check_parameters(notebook, [*base, *notebook_grid])
+        for combo in expand_grid(notebook_grid):
+            executions.append(Execution(notebook, {**base, **combo}, combo, preset=args.preset))
     check_unique_stems(executions)
     return executions
+
+
+def load_preset(stem: str, name: str | None):
+    """Return the preset ``name`` of notebook ``stem`` (an empty one when ``name`` is None)."""
+    from helpers import presets
+
+    if name is None:
+        return presets.Preset(description="defaults")
+    try:
+        return presets.get_preset(stem, name)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
 
 
 def check_unique_stems(executions: list[Execution]) -> None:
@@ -464,7 +487,8 @@ def summary_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str,
     for e in executions:
         row = {
             "notebook": e.notebook.stem,
-            "parameters": " ".join(f"{k}={format_value(v)}" for k, v in e.parameters.items()),
+            "parameters": " ".join([f"preset={e.preset}"] * (e.preset is not None)
+                                   + [f"{k}={format_value(v)}" for k, v in e.parameters.items()]),
             "status": e.status,
             "wall_time_s": "" if e.wall_time is None else round(e.wall_time, 1),
             "error": e.error,
@@ -543,6 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="set a parameter (also: -p NAME VALUE); value parsed as YAML: 3, 0.5, true, text")
     run.add_argument("--params-file", type=Path, metavar="FILE.yaml",
                      help="YAML mapping NAME: value for every notebook, plus optional <stem>: {NAME: value} sections")
+    run.add_argument("--preset", metavar="NAME",
+                     help="run each notebook with its preset NAME (e.g. tutorial; see 'python -m helpers list')")
     run.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
                      help="run every combination of the grid values (repeatable: cartesian product)")
     run.add_argument("--output", metavar="DIR", help="output folder (default: a new runs/<YYYYmmdd-HHMMSS>)")
@@ -552,7 +578,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def command_list(args: argparse.Namespace) -> int:
-    """Print each notebook with its parameters, defaults and comments."""
+    """Print each notebook with its parameters, defaults and comments, then its presets."""
+    from helpers import presets
+
     for notebook in discover_notebooks(Path(args.notebooks_dir)):
         print(notebook.stem)
         params = notebook_parameters(notebook)
@@ -562,6 +590,13 @@ def command_list(args: argparse.Namespace) -> int:
             print(f"    {text:<{width}}  # {p.help}" if p.help else f"    {text}")
         if not params:
             print("    (no parameters cell)")
+        for name, preset in presets.presets_for(notebook.stem).items():
+            settings = [f"{k}={format_value(v)}" for k, v in preset.parameters.items()]
+            settings += [f"{k}={','.join(map(format_value, v))}" for k, v in preset.grid.items()]
+            print(f"  preset {name}: {preset.description}")
+            if settings:
+                print("      " + " ".join(settings))
+            print(f"      python -m helpers run {notebook.stem[:2]} --preset {name}")
     return 0
 
 

@@ -1,0 +1,128 @@
+"""Tests for helpers.presets and the runner's ``--preset``: every preset fits its notebook, and the
+runner applies a preset the way the README says (preset < params file < -p; unknown names refused)."""
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import presets, runner
+from helpers.presets import Preset
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+FIXTURES = Path(__file__).parent / "fixtures"
+COURSE = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def default_values(notebook: Path) -> dict:
+    """The parameters cell's defaults of ``notebook``, evaluated as Python literals."""
+    return {p.name: ast.literal_eval(p.default) for p in runner.notebook_parameters(notebook)}
+
+
+def same_kind(value, default) -> bool:
+    """A preset value fits a default of the same type; None fits anything (it means "all" or "auto"),
+    an int fits a float, and bool never passes for a number."""
+    if value is None or default is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def test_presets_name_only_course_notebooks():
+    assert set(presets.PRESETS) == {nb.stem for nb in COURSE}
+
+
+@pytest.mark.parametrize("notebook", COURSE, ids=lambda p: p.stem)
+def test_every_notebook_has_a_tutorial_preset(notebook):
+    assert "tutorial" in presets.presets_for(notebook.stem), f"{notebook.stem} has no 'tutorial' preset"
+
+
+@pytest.mark.parametrize("notebook", COURSE, ids=lambda p: p.stem)
+def test_preset_values_are_parameters_of_the_right_type(notebook):
+    defaults = default_values(notebook)
+    for name, preset in presets.presets_for(notebook.stem).items():
+        assert preset.description.strip(), f"{notebook.stem} preset {name} has no description"
+        for key, value in [*preset.parameters.items(), *((k, v) for k, vs in preset.grid.items() for v in vs)]:
+            assert key in defaults, f"{notebook.stem} preset {name}: {key} is not a parameter of the notebook"
+            assert same_kind(value, defaults[key]), (
+                f"{notebook.stem} preset {name}: {key}={value!r} does not have the type of the default {defaults[key]!r}")
+
+
+@pytest.mark.parametrize("notebook", COURSE, ids=lambda p: p.stem)
+def test_first_cell_lists_the_tutorial_preset(notebook):
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    first = "".join(next(c for c in cells if c["cell_type"] == "markdown")["source"])
+    assert "--preset tutorial" in first, f"{notebook.stem}: the first cell does not show the tutorial preset"
+    for name in presets.presets_for(notebook.stem).get("tutorial", Preset("")).parameters:
+        assert name in first, f"{notebook.stem}: the first cell does not list the tutorial preset's {name}"
+
+
+def test_get_preset_names_valid_ones():
+    with pytest.raises(KeyError, match="no preset 'nope'"):
+        presets.get_preset("05_mlp_image_classification", "nope")
+
+
+# --------------------------------------------------------------------------- the runner's --preset
+
+
+@pytest.fixture
+def fixture_presets(monkeypatch):
+    table = {"01_metrics": {
+        "double": Preset("scale 4, with a label", parameters={"SCALE": 4, "LABEL": "preset"}),
+        "sweep": Preset("two scales", parameters={"LABEL": "swept"}, grid={"SCALE": [1, 5]}),
+        "broken": Preset("names a parameter the notebook lacks", parameters={"NOPE": 1}),
+    }}
+    monkeypatch.setattr(presets, "PRESETS", table)
+    return table
+
+
+def plan(*argv):
+    args = runner.build_parser().parse_args(runner.normalize_param_argv(
+        ["run", "--notebooks-dir", str(FIXTURES), *argv]))
+    return runner.plan_executions(args)
+
+
+def test_preset_parameters_are_the_base_and_p_overrides(fixture_presets):
+    (execution,) = plan("01", "--preset", "double", "-p", "LABEL", "mine")
+    assert execution.parameters == {"SCALE": 4, "LABEL": "mine"}
+    assert execution.stem == "01_metrics__double"
+    _, rows = runner.summary_rows([execution])
+    assert rows[0]["parameters"].startswith("preset=double ")
+
+
+def test_preset_grid_expands_and_cli_grid_wins(fixture_presets):
+    assert [e.parameters["SCALE"] for e in plan("01", "--preset", "sweep")] == [1, 5]
+    assert [e.parameters["SCALE"] for e in plan("01", "--preset", "sweep", "--grid", "SCALE=2,3,4")] == [2, 3, 4]
+    assert [e.parameters["SCALE"] for e in plan("01", "--preset", "sweep", "-p", "SCALE", "7")] == [7]
+
+
+def test_unknown_preset_is_a_usage_error_listing_presets(fixture_presets):
+    with pytest.raises(runner.UsageError, match="no preset 'tutorial'.*broken, double, sweep"):
+        plan("01", "--preset", "tutorial")
+    with pytest.raises(runner.UsageError, match="no preset"):
+        plan("02", "--preset", "double")  # the other fixture has none
+
+
+def test_preset_with_unknown_parameter_is_refused(fixture_presets):
+    with pytest.raises(runner.UsageError, match="unknown parameter.*NOPE"):
+        plan("01", "--preset", "broken")
+
+
+def test_preset_runs_end_to_end(fixture_presets, tmp_path):
+    out = tmp_path / "out"
+    assert runner.main(["run", "01", "--notebooks-dir", str(FIXTURES), "--preset", "double",
+                        "--output", str(out)]) == 0
+    metrics = json.loads((out / "01_metrics__double.metrics.json").read_text())
+    assert metrics["score"] == 40 and metrics["label"] == "preset"
+
+
+def test_list_shows_presets_with_their_command(fixture_presets, capsys):
+    assert runner.main(["list", "--notebooks-dir", str(FIXTURES)]) == 0
+    out = capsys.readouterr().out
+    assert "preset double: scale 4, with a label" in out
+    assert "SCALE=4 LABEL=preset" in out and "python -m helpers run 01 --preset double" in out
+    assert "SCALE=1,5" in out
