@@ -344,7 +344,7 @@ def image_dir(name: str) -> Path:
     tried = []
     folder = sources.mirror_path("images", name)
     if folder is not None:
-        print(f"Images '{name}': from the mirror, {folder}")
+        print(f"Images '{name}': from the mirror, {sources.shown_path(folder)}")
         return folder
     tried.append(f"mirror: {sources.MIRROR_ENV} is unset or has no images/{name}")
     if name == "cats_vs_dogs":
@@ -355,7 +355,7 @@ def image_dir(name: str) -> Path:
             keras.utils.get_file("cats_and_dogs_filtered", origin=CATS_AND_DOGS_URL, extract=True)
         candidates = [p.parent for p in cached.rglob("validation")] if cached.exists() else []
         if candidates:
-            print(f"Images '{name}': from Google's cats_and_dogs_filtered download, {candidates[0]}")
+            print(f"Images '{name}': from Google's cats_and_dogs_filtered download, {sources.shown_path(candidates[0])}")
             return candidates[0]
         tried.append("download of cats_and_dogs_filtered: no internet or not in the Keras cache")
     raise sources.no_source_error(f"the image folder '{name}'", tried,

@@ -58,6 +58,27 @@ def mirror_path(*parts: str) -> Path | None:
     return path if path.exists() else None
 
 
+def shown_path(path: str | Path) -> str:
+    """Return ``path`` as a notebook may print it, without the machine's own folders.
+
+    A path inside the offline mirror becomes ``$DLFB_MIRROR/...``, one inside the home folder
+    ``~/...``; any other path is returned unchanged. Stored notebook outputs use this so that they
+    show no absolute path of the machine that executed them.
+    """
+    path = Path(path).expanduser()
+    value = os.environ.get(MIRROR_ENV, "").strip()
+    roots = [(Path(value).expanduser(), f"${MIRROR_ENV}")] if value else []
+    roots.append((Path.home(), "~"))
+    for root, label in roots:
+        for candidate, base in ((path, root), (path.resolve(), root.resolve())):
+            try:
+                rest = candidate.relative_to(base)
+            except ValueError:
+                continue
+            return label if str(rest) == "." else f"{label}/{rest.as_posix()}"
+    return str(path)
+
+
 def keras_cache_dir() -> Path:
     """Return the folder Keras caches downloads in: ``$KERAS_HOME``, else ``~/.keras``.
 
