@@ -139,30 +139,40 @@ def extract_features(model, images: np.ndarray, preprocess: Callable | None = No
 
 # --------------------------------------------------------------------------------------- heads
 def build_head(input_shape: Sequence[int], num_classes: int, hidden_units: int = 256, dropout: float = 0.5,
-               name: str = "head"):
-    """The tutorials' classifier: [Flatten] -> Dense(hidden, ReLU) -> Dropout -> Dense(classes, softmax).
+               name: str = "head", pooling: str = "flatten"):
+    """The tutorials' classifier: [Flatten or GlobalAveragePooling2D] -> Dense(hidden, ReLU) -> Dropout
+    -> Dense(classes, softmax).
 
     Args:
-        input_shape: shape of one feature sample, e.g. ``(7, 7, 512)`` (flattened first) or ``(1280,)``.
+        input_shape: shape of one feature sample, e.g. ``(7, 7, 512)`` (a feature map, pooled or
+            flattened first) or ``(1280,)`` (a vector, used as it is).
         num_classes: output classes (softmax); 2 for cats vs dogs, 3 for the tutorial's vegetables.
         hidden_units: 256 in the transfer-learning tutorial and the IBM talk, 1024 in the fine-tuning one.
         dropout: 0.5 in all three.
+        pooling: for a feature-map input: ``"flatten"`` (the tutorials: all h*w*channels values,
+            25,088 for VGG16 at 224) or ``"avg"`` (average over the map: one value per channel).
 
     Returns:
-        an uncompiled ``keras.Model`` named ``name``, layers ``{name}_flatten`` (only for >1-D input),
-        ``{name}_dense``, ``{name}_dropout``, ``{name}_output``.
+        an uncompiled ``keras.Sequential`` named ``name`` (the tutorials' ``models.Sequential()``), layers
+        ``{name}_flatten`` / ``{name}_avg`` (only for a feature-map input), ``{name}_dense``,
+        ``{name}_dropout``, ``{name}_output``. Notebooks 10 and 11 write the same layers on the page
+        and check them against this builder with ``helpers.checks.expect_same_architecture``.
     """
     import keras
     from keras import layers
 
     if num_classes < 2:
         raise ValueError(f"num_classes must be at least 2 (softmax over classes), got {num_classes}")
-    inputs = keras.Input(shape=tuple(input_shape), name=f"{name}_input")
-    x = layers.Flatten(name=f"{name}_flatten")(inputs) if len(input_shape) > 1 else inputs
-    x = layers.Dense(hidden_units, activation="relu", name=f"{name}_dense")(x)
-    x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name=f"{name}_output")(x)
-    return keras.Model(inputs, outputs, name=name)
+    if pooling not in ("flatten", "avg"):
+        raise ValueError(f"pooling must be 'flatten' or 'avg', got {pooling!r}")
+    stack = [keras.Input(shape=tuple(input_shape), name=f"{name}_input")]
+    if len(input_shape) > 1:
+        stack.append(layers.Flatten(name=f"{name}_flatten") if pooling == "flatten"
+                     else layers.GlobalAveragePooling2D(name=f"{name}_avg"))
+    stack += [layers.Dense(hidden_units, activation="relu", name=f"{name}_dense"),
+              layers.Dropout(dropout, name=f"{name}_dropout"),
+              layers.Dense(num_classes, activation="softmax", name=f"{name}_output")]
+    return keras.Sequential(stack, name=name)
 
 
 # ------------------------------------------------------------------------------------- errors
@@ -179,6 +189,12 @@ class Misclassified:
     def __str__(self) -> str:
         return (f"Original label: {self.true_label}, Prediction: {self.predicted_label}, "
                 f"confidence: {self.confidence:.3f}  ({Path(self.file_path).name})")
+
+    def title(self) -> str:
+        """The tutorial's plot title: ``Original label:cat.1050.jpg, Prediction :dogs, confidence : 0.977``
+        (the tutorial titles with the file name, which holds the true class), over two lines."""
+        return (f"Original label:{Path(self.file_path).name or self.true_label},\n"
+                f"Prediction :{self.predicted_label}, confidence : {self.confidence:.3f}")
 
 
 def misclassified(probabilities, labels, class_names: Sequence[str],
@@ -209,8 +225,14 @@ def error_line(errors: Sequence, total: int) -> str:
     return f"No of errors = {len(errors)}/{total} (accuracy {1 - len(errors) / total:.3f})"
 
 
-def show_misclassified(errors: Sequence[Misclassified], max_images: int = 10, ncols: int = 5, size: float = 2.0):
-    """Show the misclassified photos titled true / predicted / confidence (a matplotlib Figure), or None."""
+def show_misclassified(errors: Sequence[Misclassified], max_images: int = 10, ncols: int = 5, size: float = 2.0,
+                       tutorial_titles: bool = False):
+    """Show the misclassified photos titled true / predicted / confidence (a matplotlib Figure), or None.
+
+    ``tutorial_titles=True`` titles each photo as the fine-tuning tutorial does (``Original label:<file>,
+    Prediction :<class>, confidence : 0.977``, :meth:`Misclassified.title`); the tutorial draws one
+    7x7-inch figure per error, here they share one grid (``ncols`` per row, ``size`` inches each).
+    """
     from PIL import Image
 
     from helpers import plots
@@ -221,12 +243,17 @@ def show_misclassified(errors: Sequence[Misclassified], max_images: int = 10, nc
     images = []
     for err in errors:
         with Image.open(err.file_path) as img:
-            img.thumbnail((160, 160))
+            img.thumbnail((160, 160) if not tutorial_titles else (320, 320))
             images.append(np.asarray(img.convert("RGB")))
-    titles = [f"true: {e.true_label}\npred: {e.predicted_label} ({e.confidence:.2f})" for e in errors]
-    fig = plots.show_images(images, titles, ncols=ncols, size=size)
+    if tutorial_titles:
+        titles = [e.title() for e in errors]
+    else:
+        titles = [f"true: {e.true_label}\npred: {e.predicted_label} ({e.confidence:.2f})" for e in errors]
+    fig = plots.show_images(images, titles, ncols=min(ncols, len(images)), size=size)
     for ax in fig.axes[:len(errors)]:
         ax.title.set_color(plots.WRONG_COLOR)
+        if tutorial_titles:
+            ax.title.set_fontsize(8)
     return fig
 
 

@@ -11,9 +11,23 @@ def test_shapes_at_150_match_the_talk():
     model = scratch_cnn.build_scratch_cnn(150)
     assert model.get_layer("pool3").output.shape[1:] == (17, 17, 64)
     assert model.get_layer("flatten").output.shape[1:] == (18496,)
-    assert model.output.shape[1:] == (1,)
+    assert model.output_shape[1:] == (1,)
     conv = 3 * 3 * 3 * 32 + 32 + 3 * 3 * 32 * 32 + 32 + 3 * 3 * 32 * 64 + 64
     assert model.count_params() == conv + 18496 * 64 + 64 + 65
+
+
+def test_builder_matches_the_talks_sequential_code():
+    import keras
+    from keras import layers
+
+    from helpers import checks
+
+    page = keras.Sequential([keras.Input((150, 150, 3)), layers.Rescaling(1 / 255)]
+                            + [layer for f in (32, 32, 64)
+                               for layer in (layers.Conv2D(f, 3, activation="relu"), layers.MaxPooling2D(2))]
+                            + [layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dropout(0.5),
+                               layers.Dense(1, activation="sigmoid")])
+    assert checks.expect_same_architecture(page, scratch_cnn.build_scratch_cnn(150), "scratch CNN") == 1_212_513
 
 
 def test_small_model_trains_one_step():

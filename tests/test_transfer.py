@@ -64,12 +64,27 @@ def test_extract_features_and_cache(tmp_path):
 
 def test_build_head_shapes_and_counts():
     head = transfer.build_head((7, 7, 512), 3)
-    assert head.output.shape[1:] == (3,)
+    assert head.output_shape[1:] == (3,)
     assert head.count_params() == 7 * 7 * 512 * 256 + 256 + 256 * 3 + 3
     flat = transfer.build_head((1280,), 2, name="h")
-    assert [layer.name for layer in flat.layers] == ["h_input", "h_dense", "h_dropout", "h_output"]
+    assert [layer.name for layer in flat.layers] == ["h_dense", "h_dropout", "h_output"]
+    averaged = transfer.build_head((5, 5, 1280), 2, hidden_units=1024, pooling="avg")
+    assert averaged.layers[0].name == "head_avg" and averaged.count_params() == 1280 * 1024 + 1024 + 1024 * 2 + 2
     with pytest.raises(ValueError):
         transfer.build_head((10,), 1)
+    with pytest.raises(ValueError, match="pooling"):
+        transfer.build_head((5, 5, 8), 2, pooling="max")
+
+
+def test_build_head_matches_the_tutorials_sequential_code():
+    """The head as the tutorial writes it (models.Sequential, Dense 256 -> Dropout -> softmax) is the builder's."""
+    from keras import layers
+
+    from helpers import checks
+
+    page = keras.Sequential([keras.Input((7, 7, 512)), layers.Flatten(), layers.Dense(256, activation="relu"),
+                             layers.Dropout(0.5), layers.Dense(3, activation="softmax")])
+    assert checks.expect_same_architecture(page, transfer.build_head((7, 7, 512), 3), "head") == 6_423_555
 
 
 def test_misclassified_and_error_line():
@@ -78,6 +93,7 @@ def test_misclassified_and_error_line():
     errors = transfer.misclassified(probs, labels, ["cats", "dogs"], ["a.jpg", "b.jpg", "c.jpg", "d.jpg"])
     assert [e.index for e in errors] == [1, 2]  # most confident first
     assert errors[0].true_label == "cats" and errors[0].predicted_label == "dogs"
+    assert errors[0].title() == "Original label:b.jpg,\nPrediction :dogs, confidence : 0.800"
     assert errors[0].confidence == pytest.approx(0.8)
     assert "b.jpg" in str(errors[0])
     assert transfer.error_line(errors, 4) == "No of errors = 2/4 (accuracy 0.500)"

@@ -29,7 +29,7 @@ def build_scratch_cnn(image_size: int = 150, rescale: bool = True, dropout: floa
         dropout: dropout rate before the output (0.5 in the talk).
 
     Returns:
-        ``keras.Model`` with input ``(batch, image_size, image_size, 3)`` and output ``(batch, 1)``
+        ``keras.Sequential`` (as the talk writes it) with input ``(batch, image_size, image_size, 3)`` and output ``(batch, 1)``
         (sigmoid). Layer names: ``conv1``, ``pool1``, ..., ``fc1``, ``dropout``, ``output``.
     """
     import keras
@@ -37,16 +37,17 @@ def build_scratch_cnn(image_size: int = 150, rescale: bool = True, dropout: floa
 
     if image_size < 22:
         raise ValueError(f"image_size must be at least 22 pixels for three conv+pool blocks, got {image_size}")
-    inputs = keras.Input(shape=(image_size, image_size, 3), name="image")
-    x = layers.Rescaling(1.0 / 255, name="rescale")(inputs) if rescale else inputs
+    stack = [keras.Input(shape=(image_size, image_size, 3), name="image")]
+    if rescale:
+        stack.append(layers.Rescaling(1.0 / 255, name="rescale"))
     for i, filters in enumerate((32, 32, 64), start=1):
-        x = layers.Conv2D(filters, 3, activation="relu", name=f"conv{i}")(x)
-        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(64, activation="relu", name="fc1")(x)
-    x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
-    return keras.Model(inputs, outputs, name=name)
+        stack += [layers.Conv2D(filters, 3, activation="relu", name=f"conv{i}"),
+                  layers.MaxPooling2D(2, name=f"pool{i}")]
+    stack += [layers.Flatten(name="flatten"),
+              layers.Dense(64, activation="relu", name="fc1"),
+              layers.Dropout(dropout, name="dropout"),
+              layers.Dense(1, activation="sigmoid", name="output")]
+    return keras.Sequential(stack, name=name)
 
 
 def compile_scratch_cnn(model, learning_rate: float = 1e-3):
