@@ -9,8 +9,11 @@ The datasets follow playground.tensorflow.org: points in the square ``[-6, 6]²`
 ``spiral``    two interleaved spirals (hard; needs more hidden units)
 ============  ===================================================================================
 
-``label_noise`` flips that fraction of the labels (chosen at random) to model mislabelled data;
-``noise`` scatters the points themselves (spread of the blobs / jitter), like the Playground's slider.
+``noise`` is the Playground's "Noise" slider (``noise=0.3`` is the Playground's 30): it moves the points
+themselves, never their labels. Each point keeps the class of the clean position it was drawn at and is
+then jittered (for ``gaussian`` the blobs widen: the Playground's variance ``0.5 + 7 * noise``), so the two
+classes overlap near the boundary and a network that follows every training point overfits.
+``label_noise`` (not a Playground setting) flips that fraction of the labels to model mislabelled data.
 
 Typical use::
 
@@ -44,7 +47,8 @@ def make_dataset(name: str, n_samples: int = 400, noise: float = 0.0, label_nois
     Args:
         name: one of :data:`DATASETS`.
         n_samples: number of points (half of each class, up to one for odd counts); at least 2.
-        noise: 0..1, how much the points scatter (0 = the clean Playground picture).
+        noise: 0..1, how far the points are jittered away from their clean positions, labels unchanged
+            (0 = the clean Playground picture; 0.3 = the Playground's noise 30).
         label_noise: 0..0.5, fraction of points whose label is flipped (0.3 = 30 % wrong labels).
         seed: the same seed gives the same points.
 
@@ -63,25 +67,25 @@ def make_dataset(name: str, n_samples: int = 400, noise: float = 0.0, label_nois
     n1 = n_samples // 2
     y = np.concatenate([np.ones(n1), np.zeros(n_samples - n1)]).astype(np.int32)
     if name == "gaussian":
-        std = 0.7 + 1.3 * noise
+        std = np.sqrt(0.5 + 7.0 * noise)  # the Playground: variance 0.5 at noise 0, 4 at noise 50
         centers = np.where(y[:, None] == 1, 2.0, -2.0)
         x = centers + rng.normal(0.0, std, size=(n_samples, 2))
     elif name == "circle":
         radius = np.where(y == 1, rng.uniform(0.0, 2.5, n_samples), rng.uniform(3.5, 5.0, n_samples))
         angle = rng.uniform(0.0, 2 * np.pi, n_samples)
         x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
-        x += rng.normal(0.0, 1.5 * noise + 1e-12, size=x.shape)
+        x += 1.5 * noise * rng.normal(0.0, 1.0, size=x.shape)
     elif name == "xor":
         x = rng.uniform(-5.0, 5.0, size=(n_samples, 2))
         x += np.sign(x) * 0.3  # keep a small gap along the axes, as the Playground does
-        x += rng.normal(0.0, 1.5 * noise + 1e-12, size=x.shape)
-        y = (x[:, 0] * x[:, 1] > 0).astype(np.int32)
+        y = (x[:, 0] * x[:, 1] > 0).astype(np.int32)  # the class of the clean point...
+        x += 1.5 * noise * rng.normal(0.0, 1.0, size=x.shape)  # ...which the jitter may carry across an axis
     else:  # spiral
         t = rng.uniform(0.0, 1.0, n_samples)
         radius = 5.0 * t
         angle = 1.75 * t * 2 * np.pi + np.where(y == 1, 0.0, np.pi)
         x = np.stack([radius * np.sin(angle), radius * np.cos(angle)], axis=1)
-        x += rng.normal(0.0, 0.5 * noise + 1e-12, size=x.shape)
+        x += 0.5 * noise * rng.normal(0.0, 1.0, size=x.shape)
     order = rng.permutation(n_samples)
     x, y = x[order].astype(np.float32), y[order]
     if label_noise > 0:

@@ -48,6 +48,23 @@ def test_label_noise_flips_the_requested_fraction():
     assert np.sum(y_clean != y_noisy) == 120
 
 
+@pytest.mark.parametrize("name", playground.DATASETS)
+def test_noise_moves_points_but_keeps_their_labels(name):
+    """The Playground's noise is point jitter: same seed, same labels, points moved (no label flipping)."""
+    x_clean, y_clean = playground.make_dataset(name, 400, seed=2)
+    x_noisy, y_noisy = playground.make_dataset(name, 400, noise=0.3, seed=2)
+    np.testing.assert_array_equal(y_clean, y_noisy)
+    assert np.abs(x_noisy - x_clean).mean() > 0.1
+
+
+def test_gaussian_noise_widens_the_blobs_like_the_playground():
+    x, y = playground.make_dataset("gaussian", 4000, noise=0.3, seed=0)
+    centred = x - np.where(y[:, None] == 1, 2.0, -2.0)
+    np.testing.assert_allclose(centred.std(), np.sqrt(0.5 + 7 * 0.3), rtol=0.05)
+    # the blobs now overlap: some points lie on the other side of the diagonal
+    assert 0.01 < np.mean((x.sum(axis=1) > 0) != (y == 1)) < 0.15
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(name="moons"), "Unknown dataset"),
     (dict(name="xor", n_samples=1), "n_samples"),
