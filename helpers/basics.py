@@ -3,6 +3,7 @@
 - the black box's output: :func:`softmax` turns any three scores into probabilities that sum to 1;
 - an image as numbers: :func:`resize_short_side`, :func:`center_crop`, :func:`gray_to_rgb` and
   :func:`fixed_size_steps` bring any photo to ``size x size x 3`` numbers (256x256x3 = 196,608);
+- a balanced Cat / Dog / Other sample of real photos for the untrained box: :func:`cat_dog_other_files`;
 - the cost: :func:`sum_of_squared_errors`;
 - training a one-knob model: :func:`one_knob_data`, :func:`one_knob_cost`, :func:`one_knob_gradient`,
   :func:`brute_force_search` and :func:`gradient_descent`;
@@ -131,6 +132,53 @@ def fixed_size_steps(path: str | Path, size: int = 256, grayscale: bool = False)
     else:
         steps["final"] = cropped
     return steps
+
+
+#: The black box's three classes, and where sample images of each come from (image folders of the mirror).
+CAT_DOG_OTHER = ("Cat", "Dog", "Other")
+
+
+def cat_dog_other_files(n_per_class: int, seed: int = 0, cats_dogs_dir: str | Path | None = None,
+                        other_dirs: list[str | Path] | None = None) -> tuple[list[Path], np.ndarray]:
+    """Pick ``n_per_class`` image files of each class Cat, Dog, Other (a balanced test set for notebook 01).
+
+    Cats and dogs come from ``<cats_dogs_dir>/train/{cats,dogs}`` (default: :func:`helpers.data.image_dir`
+    ``("cats_vs_dogs")``); "Other" from every image under ``other_dirs`` (default: the mirror's ants and bees
+    of ``hymenoptera_data/train`` and the fruit photos of ``photos``), so it holds neither cats nor dogs.
+
+    Returns:
+        ``(files, labels)``: ``3 * n_per_class`` paths and an int array of labels 0 (Cat), 1 (Dog), 2 (Other),
+        in class order; the files of each class are a random sample (``seed``), sorted by name.
+    Raises:
+        ValueError: ``n_per_class`` < 1, or a class has fewer images than that (the message says how many).
+    """
+    from helpers import data
+
+    if int(n_per_class) < 1:
+        raise ValueError(f"n_per_class must be a positive integer; got {n_per_class!r}.")
+    n_per_class = int(n_per_class)
+    root = Path(cats_dogs_dir) if cats_dogs_dir is not None else data.image_dir("cats_vs_dogs")
+    if other_dirs is None:
+        other_dirs = [data.image_dir("hymenoptera_data") / "train", data.image_dir("photos")]
+    suffixes = {".jpg", ".jpeg", ".png"}
+
+    def images_in(folder):
+        return sorted(f for f in Path(folder).rglob("*") if f.suffix.lower() in suffixes
+                      and not f.stem.lower().startswith(("cat", "dog")))
+
+    pools = [sorted(f for f in (root / "train" / "cats").iterdir() if f.suffix.lower() in suffixes),
+             sorted(f for f in (root / "train" / "dogs").iterdir() if f.suffix.lower() in suffixes),
+             [f for folder in other_dirs for f in images_in(folder)]]
+    rng = np.random.default_rng(seed)
+    files: list[Path] = []
+    for name, pool in zip(CAT_DOG_OTHER, pools):
+        if len(pool) < n_per_class:
+            raise ValueError(f"Only {len(pool)} '{name}' images available, fewer than n_per_class={n_per_class}; "
+                             f"pass a smaller n_per_class.")
+        picked = rng.choice(len(pool), size=n_per_class, replace=False)
+        files += sorted(pool[i] for i in picked)
+    labels = np.repeat(np.arange(len(CAT_DOG_OTHER)), n_per_class)
+    return files, labels
 
 
 # ----------------------------------------------------------------------------- a one-knob model

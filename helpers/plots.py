@@ -173,3 +173,46 @@ def plot_probabilities(probabilities, class_names: Sequence[str], title: str | N
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def flow_diagram(steps: Sequence[tuple[str, str]], inputs: Mapping[int, str] | None = None,
+                 title: str | None = None):
+    """Draw a left-to-right chain of boxes joined by arrows (e.g. Keras's workflow).
+
+    Args:
+        steps: ``(heading, detail)`` per box, in order; the detail (code, a short note) is drawn smaller.
+        inputs: optional ``{step index: label}``: something fed into that box from below
+            (e.g. ``{2: "training data"}``), drawn as a grey box with an arrow up.
+        title: figure title.
+    """
+    steps = list(steps)
+    if not steps:
+        raise ValueError("flow_diagram needs at least one (heading, detail) step.")
+    inputs = dict(inputs or {})
+    bad = [i for i in inputs if not 0 <= i < len(steps)]
+    if bad:
+        raise ValueError(f"inputs names step(s) {bad}, but there are only steps 0..{len(steps) - 1}.")
+    width, gap, height = 2.3, 0.55, 1.0
+    fig, ax = plt.subplots(figsize=(0.95 * len(steps) * (width + gap), 2.6 if inputs else 1.7))
+    for i, (heading, detail) in enumerate(steps):
+        x = i * (width + gap)
+        ax.add_patch(plt.Rectangle((x, 0), width, height, facecolor="#dbe8f5", edgecolor=TRAIN_COLOR, lw=1.5))
+        ax.text(x + width / 2, 0.66 * height, heading, ha="center", va="center", fontsize=10, fontweight="bold")
+        ax.text(x + width / 2, 0.3 * height, detail, ha="center", va="center", fontsize=8, family="monospace")
+        if i + 1 < len(steps):
+            ax.annotate("", xy=(x + width + gap, height / 2), xytext=(x + width, height / 2),
+                        arrowprops=dict(arrowstyle="-|>", color="black", lw=1.5))
+        if i in inputs:
+            ax.add_patch(plt.Rectangle((x + 0.15 * width, -1.25), 0.7 * width, 0.55, facecolor="#eeeeee",
+                                       edgecolor="gray"))
+            ax.text(x + width / 2, -0.975, inputs[i], ha="center", va="center", fontsize=8.5)
+            ax.annotate("", xy=(x + width / 2, 0), xytext=(x + width / 2, -0.7),
+                        arrowprops=dict(arrowstyle="-|>", color="gray", lw=1.2))
+    ax.set_xlim(-0.1, len(steps) * (width + gap) - gap + 0.1)
+    ax.set_ylim(-1.35 if inputs else -0.1, height + 0.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

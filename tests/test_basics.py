@@ -144,3 +144,24 @@ def test_figures_return_figures():
     with pytest.raises(ValueError):
         basics.plot_descent_runs(cost, {})
     plt.close("all")
+
+
+def _jpegs(folder, names):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        Image.new("RGB", (8, 6), (10, 20, 30)).save(folder / name)
+
+
+def test_cat_dog_other_files_is_balanced_and_seeded(tmp_path):
+    _jpegs(tmp_path / "cvd" / "train" / "cats", [f"cat.{i}.jpg" for i in range(5)])
+    _jpegs(tmp_path / "cvd" / "train" / "dogs", [f"dog.{i}.jpg" for i in range(4)])
+    _jpegs(tmp_path / "other" / "ants", [f"ant{i}.jpg" for i in range(3)])
+    _jpegs(tmp_path / "other2", ["orange.jpg", "cat.jpg"])       # a cat photo is never "Other"
+    kwargs = dict(cats_dogs_dir=tmp_path / "cvd", other_dirs=[tmp_path / "other", tmp_path / "other2"])
+    files, labels = basics.cat_dog_other_files(3, seed=1, **kwargs)
+    assert labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert [f.parent.name for f in files[:6]] == ["cats"] * 3 + ["dogs"] * 3
+    assert all(not f.name.startswith("cat") for f in files[6:])
+    assert files == basics.cat_dog_other_files(3, seed=1, **kwargs)[0]
+    with pytest.raises(ValueError, match="Only 4 'Dog' images.*n_per_class=5"):
+        basics.cat_dog_other_files(5, **kwargs)
