@@ -555,7 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m helpers run 05_mlp --grid ACTIVATION=relu,tanh\n"
                "Run 'python -m helpers run --help' for all run options.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,list}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,list,record-times}")
     sub.add_parser("list", parents=[common], help="print the notebooks with their parameters and defaults",
                    description="Print every notebook with the parameters of its 'parameters' cell and their defaults.")
     run_help = __doc__.split("\n\n", 1)[1].replace("``", "").replace("::", ":")
@@ -574,7 +574,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", metavar="DIR", help="output folder (default: a new runs/<YYYYmmdd-HHMMSS>)")
     run.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty output folder")
     run.add_argument("--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel name (default: %(default)s)")
+    times = sub.add_parser("record-times", help="store a default run's wall times and update README and notebooks",
+                           description="Read RUN_DIR/summary.csv of 'python -m helpers run' (all notebooks, defaults), "
+                                       "store the wall times in notebooks/run_times.json and rewrite the README's "
+                                       "run-time column and each notebook's '**Run time:**' line from them.")
+    times.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="output folder of a default course run")
     return parser
+
+
+def command_record_times(args: argparse.Namespace) -> int:
+    """Store a default run's timings and rewrite the README and the notebooks' run-time lines."""
+    from helpers import run_times
+
+    try:
+        seconds = run_times.record(args.run_dir)
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    for stem, value in seconds.items():
+        print(f"{stem:<36} {run_times.format_duration(value)}")
+    print(f"{'total':<36} {run_times.format_duration(sum(seconds.values()))}  (written to {run_times.TIMES_FILE.name}, "
+          "README.md and the notebooks' first cells)")
+    return 0
 
 
 def command_list(args: argparse.Namespace) -> int:
@@ -623,7 +643,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = normalize_param_argv(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     try:
-        return command_run(args) if args.command == "run" else command_list(args)
+        commands = {"run": command_run, "list": command_list, "record-times": command_record_times}
+        return commands[args.command](args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
