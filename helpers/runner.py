@@ -617,6 +617,8 @@ def command_list(args: argparse.Namespace) -> int:
             if settings:
                 print("      " + " ".join(settings))
             print(f"      python -m helpers run {notebook.stem[:2]} --preset {name}")
+            if not preset.grid and preset.parameters:
+                print(f"      {presets.papermill_command(notebook.stem, name)}")
     return 0
 
 

@@ -126,3 +126,18 @@ def test_list_shows_presets_with_their_command(fixture_presets, capsys):
     assert "preset double: scale 4, with a label" in out
     assert "SCALE=4 LABEL=preset" in out and "python -m helpers run 01 --preset double" in out
     assert "SCALE=1,5" in out
+
+
+def test_readme_papermill_command_is_the_tutorial_preset_of_03():
+    readme = (NOTEBOOKS.parent / "README.md").read_text(encoding="utf-8")
+    expected = "../.venv/bin/" + presets.papermill_command("03_keras_basics", "tutorial", "/tmp/03_tutorial.ipynb")
+    assert expected in readme, "README's papermill example differs from the preset: copy it from 'python -m helpers list'"
+
+
+def test_papermill_command_spells_values_as_papermill_reads_them(monkeypatch):
+    monkeypatch.setattr(presets, "PRESETS", {"05_x": {"t": Preset("d", parameters={
+        "FLAG": False, "N": None, "RATE": 0.001, "NAMES": ["a", "b"]})}, "05_g": {"g": Preset("d", grid={"A": [1, 2]})}})
+    assert presets.papermill_command("05_x", "t") == (
+        "papermill 05_x.ipynb 05_x_t.ipynb -p FLAG False -p N None -p RATE 0.001 -y '{\"NAMES\": [\"a\", \"b\"]}'")
+    with pytest.raises(ValueError, match="is a grid"):
+        presets.papermill_command("05_g", "g")
