@@ -40,10 +40,12 @@ def _plain(value):
 def record_metrics(**values) -> dict:
     """Record named scalar metrics for the runner's summary table, and print them.
 
-    Example: ``record_metrics(test_accuracy=0.981, epochs=20)``. Returns all metrics recorded so far
-    in this run (when the runner set ``DLFB_METRICS_FILE``) or the given ones.
+    Example: ``record_metrics(test_accuracy=0.981, epochs=20)``. Prints the given metrics only, so a
+    notebook's output is the same whether the runner executes it or not. Returns all metrics recorded
+    so far in this run (when the runner set ``DLFB_METRICS_FILE``) or the given ones.
     """
     metrics = {name: _plain(v) for name, v in values.items()}
+    print("Recorded: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
     target = os.environ.get(METRICS_ENV)
     if target:
         path = Path(target)
@@ -52,7 +54,6 @@ def record_metrics(**values) -> dict:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(merged, indent=2))
         metrics = merged
-    print("Recorded: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
     return metrics
 
 

@@ -156,11 +156,12 @@ def test_record_metrics_without_runner(monkeypatch, capsys):
     assert capsys.readouterr().out.startswith("Recorded: test_accuracy=0.987654")
 
 
-def test_record_metrics_merges_into_runner_file(tmp_path, monkeypatch):
+def test_record_metrics_merges_into_runner_file(tmp_path, monkeypatch, capsys):
     target = tmp_path / "sub" / "metrics.json"
     monkeypatch.setenv(report.METRICS_ENV, str(target))
     report.record_metrics(a=1)
     merged = report.record_metrics(b=2.5, a=3)
+    assert capsys.readouterr().out.splitlines()[-1] == "Recorded: b=2.5, a=3"  # what a run without the runner prints
     assert merged == {"a": 3, "b": 2.5}
     assert json.loads(target.read_text()) == {"a": 3, "b": 2.5}
     with pytest.raises(TypeError, match="scalars"):
