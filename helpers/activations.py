@@ -11,7 +11,8 @@ Softmax works on a whole vector, so it has its own trio: :func:`softmax`, :func:
 
 For the deep-network experiments: :func:`build_mlp` (a plain MLP with a named activation after
 every hidden ``Dense``), :func:`layer_gradient_norms` (vanishing gradients at initialisation),
-:func:`dead_unit_share` (dying ReLU) and the plots :func:`plot_activation`,
+:func:`dead_unit_share` (dying ReLU: zero gradient for every sample),
+:func:`inactive_unit_share` (weighted input never positive) and the plots :func:`plot_activation`,
 :func:`plot_gradient_norms`.
 
 Names used everywhere (``ACTIVATION_NAMES``): ``linear, sigmoid, tanh, relu, leaky_relu, prelu,
@@ -321,10 +322,62 @@ def hidden_activations(model, x) -> list[np.ndarray]:
     return [np.concatenate([np.asarray(c[k]) for c in chunks]) for k in range(len(acts))]
 
 
-def dead_unit_share(model, x) -> np.ndarray:
-    """Share of units in each hidden layer that never activate (output <= 0 for every sample of ``x``).
+def _hidden_acts(model):
+    layers = [layer for layer in model.layers if layer.name.startswith("act_")]
+    if not layers:
+        raise ValueError("The model has no layers named act_1, act_2, ...; build it with build_mlp().")
+    return layers
 
-    For ReLU such a unit also passes no gradient back for these inputs: it is "dead". Returns one
-    share (0..1) per hidden layer, input side first.
+
+def hidden_preactivations(model, x) -> list[np.ndarray]:
+    """Inputs of ``act_1 .. act_k`` (the weighted sums ``z`` of ``dense_1 .. dense_k``): ``(n, units)`` float32 arrays."""
+    import keras
+
+    probe = keras.Model(model.inputs[0], [layer.output for layer in _hidden_dense(model)])
+    x = np.asarray(x, dtype=np.float32)
+    chunks = [probe(x[i:i + 1024], training=False) for i in range(0, len(x), 1024)]
+    if not isinstance(chunks[0], (list, tuple)):
+        chunks = [[c] for c in chunks]
+    return [np.concatenate([np.asarray(c[k]) for c in chunks]) for k in range(len(chunks[0]))]
+
+
+def dead_unit_share(model, x) -> np.ndarray:
+    """Share of units in each hidden layer that are *dead*: zero gradient for every sample of ``x``.
+
+    A unit is dead when its activation's derivative ``f'(z)`` is exactly 0 for every input in ``x``,
+    so backpropagation can never change the weights that feed it. ``f'`` is taken from
+    ``tf.GradientTape`` on the model's own activation layers (each ``act_i`` is element-wise, so the
+    gradient of ``sum(f(z))`` is ``f'(z)``). For ReLU a unit is dead when ``z <= 0`` everywhere; a
+    leaky ReLU, PReLU (slope > 0), ELU or swish unit never is, even when all its outputs are
+    negative (see :func:`inactive_unit_share` for that). Returns one share (0..1) per hidden layer,
+    input side first.
     """
-    return np.array([float(np.mean(a.max(axis=0) <= 0.0)) for a in hidden_activations(model, x)])
+    import tensorflow as tf
+
+    acts = _hidden_acts(model)
+    alive = None
+    x = np.asarray(x, dtype=np.float32)
+    for start in range(0, len(x), 1024):
+        zs = hidden_preactivations(model, x[start:start + 1024])
+        if len(zs) != len(acts):
+            raise ValueError(f"The model has {len(zs)} dense_i layers but {len(acts)} act_i layers; build it with build_mlp().")
+        if alive is None:
+            alive = [np.zeros(z.shape[1], dtype=bool) for z in zs]
+        for k, (z, act) in enumerate(zip(zs, acts)):
+            z = tf.constant(z)
+            with tf.GradientTape() as tape:
+                tape.watch(z)
+                out = act(z)
+            slope = tape.gradient(out, z)
+            alive[k] |= np.any(np.asarray(slope) != 0.0, axis=0)
+    return np.array([1.0 - float(np.mean(a)) for a in alive])
+
+
+def inactive_unit_share(model, x) -> np.ndarray:
+    """Share of units in each hidden layer whose weighted input is ``z <= 0`` for every sample of ``x``.
+
+    For ReLU this is the same as :func:`dead_unit_share`. For leaky ReLU, PReLU or ELU such a unit
+    still passes back a gradient (``f'(z) = alpha`` or ``alpha e^z``), so it is inactive but not
+    dead. One share (0..1) per hidden layer, input side first.
+    """
+    return np.array([float(np.mean(z.max(axis=0) <= 0.0)) for z in hidden_preactivations(model, x)])

@@ -129,3 +129,43 @@ def test_dead_unit_share():
     assert [a.shape for a in acts] == [(50, 4), (50, 4)]
     with pytest.raises(ValueError, match="build_mlp"):
         A.dead_unit_share(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), x)
+
+
+def _mlp_with_negative_units(name):
+    """2 hidden layers of 4 units; units 0 and 1 of layer 1 get a bias of -100 (weighted input < 0 for x in [0, 1])."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = A.build_mlp(name, hidden_layers=2, units=4, input_dim=3, num_classes=2)
+    dense1 = model.get_layer("dense_1")
+    kernel, bias = dense1.get_weights()
+    bias[:] = [-100.0, -100.0, 100.0, 100.0]
+    dense1.set_weights([kernel, bias])
+    return model
+
+
+def test_leaky_relu_unit_with_negative_outputs_is_not_dead():
+    x = np.random.default_rng(0).random((50, 3)).astype(np.float32)
+    relu = _mlp_with_negative_units("relu")
+    leaky = _mlp_with_negative_units("leaky_relu")
+    # both have two units whose weighted input is negative for every sample ...
+    assert A.inactive_unit_share(relu, x)[0] == pytest.approx(0.5)
+    assert A.inactive_unit_share(leaky, x)[0] == pytest.approx(0.5)
+    assert (A.hidden_activations(leaky, x)[0][:, :2] < 0).all()  # leaky outputs: small negative values
+    # ... but only the ReLU units pass back no gradient: the leaky ones still have slope alpha
+    assert A.dead_unit_share(relu, x)[0] == pytest.approx(0.5)
+    assert A.dead_unit_share(leaky, x).tolist() == [0.0, 0.0]
+    assert A.dead_unit_share(_mlp_with_negative_units("prelu"), x).tolist() == [0.0, 0.0]
+    # ELU and swish saturate: at z = -100 their slope (alpha e^z, about 1e-44) is 0 in float32, so they are dead too
+    assert A.dead_unit_share(_mlp_with_negative_units("elu"), x)[0] == pytest.approx(0.5)
+
+
+def test_dead_unit_share_uses_every_sample():
+    """A ReLU unit that fires for a single sample of many is alive (the gradient check spans chunks of 1024)."""
+    model = A.build_mlp("relu", hidden_layers=1, units=2, input_dim=1, num_classes=2)
+    dense = model.get_layer("dense_1")
+    dense.set_weights([np.array([[1.0, -1.0]], dtype=np.float32), np.zeros(2, dtype=np.float32)])
+    x = -np.ones((2000, 1), dtype=np.float32)
+    assert A.dead_unit_share(model, x).tolist() == [0.5]   # unit 0 never fires, unit 1 always does
+    x[1500] = 1.0
+    assert A.dead_unit_share(model, x).tolist() == [0.0]   # one sample (in the second chunk) revives unit 0
