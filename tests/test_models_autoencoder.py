@@ -84,3 +84,35 @@ def test_binary_crossentropy_matches_keras():
     expected = float(np.mean(keras.losses.binary_crossentropy(t, p)))
     assert ae.binary_crossentropy(t, p) == pytest.approx(expected, rel=1e-4)
     assert ae.binary_crossentropy(t, t) < ae.binary_crossentropy(t, 1 - t)
+
+
+def test_training_noise_is_new_for_every_batch_and_off_in_inference():
+    layer = ae.build_training_noise(0.5, seed=1)
+    x = np.random.default_rng(0).random((64, 28, 28, 1)).astype(np.float32)
+    first, second = (np.asarray(layer(x, training=True)) for _ in range(2))
+    assert first.min() >= 0.0 and first.max() <= 1.0             # clipped like the tutorial's np.clip
+    assert not np.allclose(first, second)                         # a new draw for every call (batch)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)  # inference: unchanged
+    # same distribution as the fixed noise of helpers.preprocessing.add_gaussian_noise (mid-grey pixels)
+    from helpers import preprocessing
+
+    grey = np.full((256, 28, 28, 1), 0.5, dtype=np.float32)
+    noise = np.asarray(layer(grey, training=True)) - 0.5
+    fixed = preprocessing.add_gaussian_noise(grey, 0.5, seed=0) - 0.5
+    assert abs(noise.mean()) < 0.01 and abs(noise.std() - fixed.std()) < 0.01   # both about 0.36 after clipping
+    with pytest.raises(ValueError, match="noise_factor"):
+        ae.build_training_noise(-1.0)
+
+
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
+def test_training_noise_in_fit_draws_per_batch():
+    """fit() on clean images through the noise layer: the loss is that of noisy inputs, evaluate() sees clean ones."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).random((32, 4, 4, 1)).astype(np.float32)
+    identity = keras.Sequential([keras.Input((4, 4, 1)), ae.build_training_noise(0.5, seed=0)])
+    identity.compile(loss="mse")
+    history = identity.fit(x, x, epochs=2, batch_size=8, verbose=0)
+    assert history.history["loss"][0] > 0.01 and history.history["loss"][0] != history.history["loss"][1]
+    assert identity.evaluate(x, x, verbose=0) == pytest.approx(0.0)

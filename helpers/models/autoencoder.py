@@ -21,6 +21,8 @@
   The activation after the three ``conv`` layers is leaky ReLU with slope 0.1 (``activation="relu"``
   for the exercise); as in the tutorial's code the two transposed convolutions and the logits layer
   have no activation of their own.
+- :func:`build_training_noise`: the tutorial's noise, drawn anew for every training batch: a
+  ``GaussianNoise`` layer (active in training only) followed by clipping to ``[0, 1]``.
 - :func:`psnr` and :func:`binary_crossentropy`: the image-quality numbers the notebook asserts.
 """
 
@@ -105,6 +107,30 @@ def build_conv_denoising_autoencoder(input_shape: tuple[int, int, int] = (28, 28
     logits = keras.layers.Conv2D(channels, (3, 3), padding="same", name="logits")(x)  # 28x28x1
     outputs = keras.layers.Activation("sigmoid", name="recon")(logits)
     return keras.Model(inputs, outputs, name=name)
+
+
+def build_training_noise(noise_factor: float = 0.5, seed: int | None = None, input_shape=None,
+                         name: str = "add_noise"):
+    """Layers that add fresh noise to every training batch: ``clip(x + noise_factor * N(0, 1), 0, 1)``.
+
+    ``GaussianNoise(noise_factor)`` draws new noise each time it is called with ``training=True``
+    (every batch of ``fit``) and passes its input through unchanged otherwise (``predict``,
+    ``evaluate``, validation). ``ReLU(max_value=1.0)`` is ``clip(x, 0, 1)``: it brings the noisy
+    pixels back to ``[0, 1]`` and leaves images already in that range unchanged. Put it in front of
+    the autoencoder and train on clean images (``fit(x, x)``): this is what the tutorial does by
+    adding ``np.random.normal`` noise to every batch in its training loop. Input and output: float32
+    images ``(batch, height, width, channels)`` in ``[0, 1]``; ``input_shape`` (e.g. ``(28, 28, 1)``)
+    builds the block at once.
+    """
+    import keras
+
+    if not float(noise_factor) >= 0.0:
+        raise ValueError(f"noise_factor must be >= 0 (the tutorial uses 0.5); got {noise_factor}.")
+    first = [keras.Input(shape=tuple(input_shape))] if input_shape is not None else []
+    return keras.Sequential(first + [
+        keras.layers.GaussianNoise(float(noise_factor), seed=seed, name="gaussian_noise"),
+        keras.layers.ReLU(max_value=1.0, name="clip_0_1"),
+    ], name=name)
 
 
 def encoder_of(autoencoder):
