@@ -168,9 +168,39 @@ def parse_parameters_source(source: str, where: Any = "parameters cell") -> list
 # --------------------------------------------------------------------------- parameters
 
 
+YAML11_SURPRISES = (
+    (re.compile(r"(?i)(yes|no|on|off|y|n)"), "YAML 1.1 reads it as a boolean: write true or false (or quote a string)"),
+    (re.compile(r"[-+]?0[0-7_]+"), "YAML 1.1 reads a leading 0 as octal (010 is 8): drop the leading zero"),
+    (re.compile(r"[-+]?\d+(:[0-5]?\d)+(\.\d*)?"), "YAML 1.1 reads 1:30 as 90 (base 60): quote it for text"),
+)
+
+
+def strict_yaml_loader():
+    """A safe YAML loader with YAML 1.2's scalars: only true/false are booleans and integers are
+    decimal, so ``no``, ``010`` and ``1:30`` stay text (and then fail the type check with a message)."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        pass
+
+    StrictLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers
+                if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                       list("tTfF"))
+    StrictLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"),
+                                       list("-+0123456789"))
+    return StrictLoader
+
+
 def parse_value(text: str) -> Any:
     """Parse a command-line value as a YAML scalar: ``3`` -> 3, ``0.5`` and ``1e-3`` -> float,
-    ``true`` -> True, ``None``/``null`` -> None, ``[64, 32]`` -> list; anything else stays a string."""
+    ``true`` -> True, ``None``/``null`` -> None, ``[64, 32]`` -> list; anything else stays a string.
+
+    Values that YAML 1.1 would silently turn into something else (``no`` -> False, ``010`` -> 8,
+    ``1:30`` -> 90) are refused with a message that says how to write them.
+    """
     import yaml
 
     stripped = text.strip()
@@ -178,8 +208,11 @@ def parse_value(text: str) -> Any:
         return None
     if FLOAT_RE.fullmatch(stripped):  # YAML 1.1 reads 1e-3 as a string
         return float(stripped)
+    for pattern, why in YAML11_SURPRISES:
+        if pattern.fullmatch(stripped):
+            raise UsageError(f"value {stripped!r} is ambiguous: {why}")
     try:
-        value = yaml.safe_load(stripped)
+        value = yaml.load(stripped, Loader=strict_yaml_loader())
     except yaml.YAMLError:
         return text
     return value if isinstance(value, (bool, int, float, str, list, dict)) else text
@@ -282,7 +315,7 @@ def load_params_file(path: Path | None, stems: set[str]) -> tuple[dict[str, Any]
     import yaml
 
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=strict_yaml_loader()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise UsageError(f"cannot read --params-file {path}: {exc}") from None
     if not isinstance(data, dict):
@@ -299,6 +332,31 @@ def load_params_file(path: Path | None, stems: set[str]) -> tuple[dict[str, Any]
         else:
             common[key] = coerce_yaml_float(value)
     return common, per_notebook
+
+
+def same_kind(value: Any, default: Any) -> bool:
+    """Whether ``value`` fits a parameter whose default is ``default``: the same type, where None fits
+    anything (it means "all" or "auto"), an int fits a float, and a bool never passes for a number."""
+    if value is None or default is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def check_value_types(notebook: Path, values: dict[str, Any]) -> None:
+    """Reject values whose type differs from the default in the notebook's ``parameters`` cell."""
+    defaults = {p.name: p.default for p in notebook_parameters(notebook)}
+    for name, value in values.items():
+        try:
+            default = ast.literal_eval(defaults[name])
+        except (KeyError, ValueError, SyntaxError):
+            continue  # a default that is an expression: nothing to compare with
+        if not same_kind(value, default):
+            raise UsageError(f"{notebook.stem}: {name}={value!r} is a {type(value).__name__}, but its default "
+                             f"{defaults[name]} is a {type(default).__name__}; give a value of that type")
 
 
 def check_parameters(notebook: Path, names: list[str]) -> None:
@@ -328,6 +386,10 @@ def plan_executions(args: argparse.Namespace) -> list[Execution]:
         base = {**preset.parameters, **common, **per_notebook.get(notebook.stem, {}), **cli_params}
         base = {k: v for k, v in base.items() if k not in notebook_grid}
         check_parameters(notebook, [*base, *notebook_grid])
+        check_value_types(notebook, base)
+        for name, values in notebook_grid.items():
+            for value in values:
+                check_value_types(notebook, {name: value})
         for combo in expand_grid(notebook_grid):
             executions.append(Execution(notebook, {**base, **combo}, combo, preset=args.preset))
     check_unique_stems(executions)
@@ -407,11 +469,20 @@ def kernel_options() -> dict[str, Any]:
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line naming the failing cell and the error type and message."""
+    """The failing cell, the error type and its whole message (a loader's error ends with the fix)."""
     if hasattr(exc, "exec_count") and hasattr(exc, "ename"):
-        lines = str(exc.evalue or "").strip().splitlines()
-        return f"cell In [{exc.exec_count}]: {exc.ename}" + (f": {lines[0]}" if lines else "")
-    return f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+        message = str(exc.evalue or "").strip()
+        return f"cell In [{exc.exec_count}]: {exc.ename}" + (f": {message}" if message else "")
+    if is_timeout(exc):
+        preview = str(exc).split("Here is a preview of the cell contents:", 1)
+        cell = preview[1].strip().strip("-").strip().splitlines()[:2] if len(preview) == 2 else []
+        return "timed out in the cell starting: " + " / ".join(cell) if cell else f"timed out: {exc}".strip()
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` is nbclient's cell timeout (papermill's ``execution_timeout``)."""
+    return type(exc).__name__ == "CellTimeoutError" or isinstance(exc, TimeoutError)
 
 
 def read_metrics(path: Path) -> dict[str, Any]:
@@ -423,8 +494,12 @@ def read_metrics(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def run_execution(execution: Execution, output_dir: Path, kernel: str) -> None:
-    """Execute one notebook with papermill, filling in status, wall time, error and metrics."""
+def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: float | None = None) -> None:
+    """Execute one notebook with papermill, filling in status, wall time, error and metrics.
+
+    Status: ``ok``, ``failed``, ``timed out`` (a cell ran longer than ``timeout`` seconds) or
+    ``interrupted`` (Ctrl-C; the partial executed notebook is kept and the interrupt is re-raised).
+    """
     import papermill
 
     executed = output_dir / f"{execution.stem}.ipynb"
@@ -440,11 +515,15 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str) -> None:
         papermill.execute_notebook(
             str(execution.notebook), str(executed), parameters=execution.parameters,
             kernel_name=kernel, cwd=str(execution.notebook.parent), progress_bar=False, log_output=False,
-            **kernel_options(),
+            execution_timeout=timeout, **kernel_options(),
         )
         execution.status = "ok"
+    except KeyboardInterrupt:
+        execution.status, execution.error = "interrupted", "interrupted by the user (Ctrl-C); partial notebook kept"
+        raise
     except Exception as exc:  # noqa: BLE001 - every failure is reported, the run goes on
-        execution.status, execution.error = "failed", describe_error(exc)
+        execution.status = "timed out" if is_timeout(exc) else "failed"
+        execution.error = describe_error(exc)
     finally:
         execution.wall_time = time.perf_counter() - start
         for key, value in saved.items():
@@ -454,7 +533,7 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str) -> None:
         files_dir.rmdir()
 
 
-def run_all(executions: list[Execution], output_dir: Path, kernel: str) -> None:
+def run_all(executions: list[Execution], output_dir: Path, kernel: str, timeout: float | None = None) -> None:
     """Run every execution in order under a tqdm progress bar; report failures as they happen."""
     from tqdm.auto import tqdm
 
@@ -462,9 +541,9 @@ def run_all(executions: list[Execution], output_dir: Path, kernel: str) -> None:
     with tqdm(total=len(executions), desc="notebooks", unit="run", file=sys.stderr) as bar:
         for execution in executions:
             bar.set_postfix_str(execution.stem)
-            run_execution(execution, output_dir, kernel)
-            if execution.status == "failed":
-                bar.write(f"FAILED {execution.stem}: {execution.error}", file=sys.stderr)
+            run_execution(execution, output_dir, kernel, timeout)
+            if execution.status != "ok":
+                bar.write(f"{execution.status.upper()} {execution.stem}: {execution.error}", file=sys.stderr)
             bar.update(1)
 
 
@@ -533,7 +612,7 @@ def write_summary(executions: list[Execution], output_dir: Path, kernel: str) ->
     """Write summary.csv and summary.md into ``output_dir``; return the markdown table."""
     write_csv(output_dir / "summary.csv", *summary_rows(executions))
     table = markdown_table(*compact_rows(executions))
-    failed = sum(e.status == "failed" for e in executions)
+    failed = sum(e.status != "ok" for e in executions)
     header = (f"# Run summary\n\n{len(executions)} execution(s), {failed} failed; kernel `{kernel}`; "
               f"finished {_dt.datetime.now():%Y-%m-%d %H:%M:%S}.\n\n")
     (output_dir / "summary.md").write_text(header + table + "\n", encoding="utf-8")
@@ -574,6 +653,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", metavar="DIR", help="output folder (default: a new runs/<YYYYmmdd-HHMMSS>)")
     run.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty output folder")
     run.add_argument("--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel name (default: %(default)s)")
+    run.add_argument("--timeout", type=positive_seconds, metavar="SECONDS",
+                     help="stop a cell that runs longer than this (reported as 'timed out'); default: no limit")
     times = sub.add_parser("record-times", help="store a default run's wall times and update README and notebooks",
                            description="Read RUN_DIR/summary.csv of 'python -m helpers run' (all notebooks, defaults), "
                                        "store the wall times in notebooks/run_times.json and rewrite the README's "
@@ -622,6 +703,17 @@ def command_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_seconds(text: str) -> float:
+    """argparse type of ``--timeout``: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def command_run(args: argparse.Namespace) -> int:
     """Validate, execute every planned notebook, print and save the summary; 1 if any failed."""
     executions = plan_executions(args)
@@ -629,7 +721,7 @@ def command_run(args: argparse.Namespace) -> int:
     output_dir = prepare_output_dir(args.output, args.overwrite)
     print(f"Running {len(executions)} execution(s) into {output_dir}", flush=True)
     try:
-        run_all(executions, output_dir, args.kernel)
+        run_all(executions, output_dir, args.kernel, args.timeout)
     finally:
         for e in executions:
             if e.status == "pending":

@@ -20,18 +20,6 @@ def default_values(notebook: Path) -> dict:
     return {p.name: ast.literal_eval(p.default) for p in runner.notebook_parameters(notebook)}
 
 
-def same_kind(value, default) -> bool:
-    """A preset value fits a default of the same type; None fits anything (it means "all" or "auto"),
-    an int fits a float, and bool never passes for a number."""
-    if value is None or default is None:
-        return True
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(value, bool) and isinstance(default, bool)
-    if isinstance(default, float):
-        return isinstance(value, (int, float))
-    return isinstance(value, type(default))
-
-
 def test_presets_name_only_course_notebooks():
     assert set(presets.PRESETS) == {nb.stem for nb in COURSE}
 
@@ -48,7 +36,7 @@ def test_preset_values_are_parameters_of_the_right_type(notebook):
         assert preset.description.strip(), f"{notebook.stem} preset {name} has no description"
         for key, value in [*preset.parameters.items(), *((k, v) for k, vs in preset.grid.items() for v in vs)]:
             assert key in defaults, f"{notebook.stem} preset {name}: {key} is not a parameter of the notebook"
-            assert same_kind(value, defaults[key]), (
+            assert runner.same_kind(value, defaults[key]), (
                 f"{notebook.stem} preset {name}: {key}={value!r} does not have the type of the default {defaults[key]!r}")
 
 

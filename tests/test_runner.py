@@ -219,8 +219,64 @@ def test_describe_error_names_cell_and_error():
     from papermill.exceptions import PapermillExecutionError
 
     exc = PapermillExecutionError(4, 3, "raise ValueError", "ValueError", "bad value\nmore", [])
-    assert runner.describe_error(exc) == "cell In [3]: ValueError: bad value"
+    assert runner.describe_error(exc) == "cell In [3]: ValueError: bad value\nmore"  # the whole message: it ends with the fix
     assert runner.describe_error(RuntimeError("kernel died")) == "RuntimeError: kernel died"
+
+
+def test_describe_error_of_a_timeout_names_the_cell():
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError
+
+    cell = nbformat.v4.new_code_cell("import time\ntime.sleep(60)")
+    exc = CellTimeoutError.error_from_timeout_and_cell("Cell execution timed out", 2, cell)
+    assert runner.is_timeout(exc)
+    assert runner.describe_error(exc) == "timed out in the cell starting: import time / time.sleep(60)"
+
+
+@pytest.mark.parametrize("text, hint", [("no", "boolean"), ("Yes", "boolean"), ("010", "octal"), ("1:30", "base 60")])
+def test_parse_value_refuses_yaml11_surprises(text, hint):
+    with pytest.raises(UsageError, match=hint):
+        runner.parse_value(text)
+
+
+def test_params_file_reads_yaml12_scalars_and_types_are_checked(tmp_path):
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text("USE_BONUS: no\n")
+    with pytest.raises(UsageError, match="USE_BONUS='no' is a str, but its default False is a bool"):
+        runner.plan_executions(runner.build_parser().parse_args(
+            ["run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
+    params_file.write_text("SCALE: 010\n")
+    with pytest.raises(UsageError, match="SCALE='010' is a str"):
+        runner.plan_executions(runner.build_parser().parse_args(
+            ["run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["-p", "SCALE", "two"], "SCALE='two' is a str, but its default 2 is a int"),
+    (["-p", "USE_BONUS", "1"], "USE_BONUS=1 is a int"),
+    (["--grid", "SCALE=1,x"], "SCALE='x' is a str"),
+])
+def test_values_must_have_the_type_of_the_default(argv, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        runner.plan_executions(runner.build_parser().parse_args(runner.normalize_param_argv(
+            ["run", "01", "--notebooks-dir", str(FIXTURES), *argv])))
+
+
+def test_timeout_stops_a_sleeping_notebook(tmp_path):
+    import nbformat
+
+    notebook = tmp_path / "nbs" / "01_sleeps.ipynb"
+    notebook.parent.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("SECONDS = 30", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import time\ntime.sleep(SECONDS)")]
+    nbformat.write(nb, notebook)
+    out = tmp_path / "out"
+    assert runner.main(["run", "--notebooks-dir", str(notebook.parent), "--timeout", "2", "--output", str(out)]) == 1
+    rows = list(csv.DictReader(open(out / "summary.csv")))
+    assert rows[0]["status"] == "timed out" and "time.sleep(SECONDS)" in rows[0]["error"]
+    assert float(rows[0]["wall_time_s"]) < 25
+    assert (out / "01_sleeps.ipynb").exists()  # the partial executed notebook is kept
 
 
 def test_summary_rows_union_of_metrics_and_markdown():
@@ -318,3 +374,37 @@ def test_end_to_end_grid_names_and_parameters(tmp_path, capsys):
     assert [r["parameters"] for r in rows] == ["LABEL=hi there SCALE=1", "LABEL=hi there SCALE=3"]
     assert [r["score"] for r in rows] == ["10", "30"]
     assert "| 01_metrics | LABEL=hi there SCALE=3 | ok |" in capsys.readouterr().out
+
+
+def test_ctrl_c_marks_the_running_execution_interrupted_and_keeps_the_summary(tmp_path):
+    """A real batch interrupted with SIGINT (what Ctrl-C sends): the running notebook is 'interrupted',
+    its partial copy is kept, the one not started is 'skipped', and the exit status is 130."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import nbformat
+
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    for name, code in (("01_quick", "VALUE = 1"), ("02_sleeps", "import time\ntime.sleep(60)"), ("03_never", "VALUE = 3")):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("SECONDS = 1", metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell(code)]
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder),
+                                "--output", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "02_sleeps.ipynb").exists():
+        time.sleep(0.5)
+    time.sleep(3)  # inside time.sleep(60) by now
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    rows = {row["notebook"]: row for row in csv.DictReader(open(out / "summary.csv"))}
+    assert rows["01_quick"]["status"] == "ok"
+    assert rows["02_sleeps"]["status"] == "interrupted"
+    assert rows["03_never"]["status"] == "skipped"
+    assert (out / "02_sleeps.ipynb").exists() and not (out / "03_never.ipynb").exists()
