@@ -1,0 +1,247 @@
+"""Crafted and damaged .pth files: each attack gets a clear CheckpointError naming the file, never a crash.
+
+The payloads are written here opcode by opcode (protocol-0 text opcodes, which every unpickler reads),
+so each test shows exactly what the file asks for. ``_legacy_file`` wraps a tensor record in the
+legacy layout: three header pickles, the record, the storage key list, then each storage's bytes.
+"""
+
+import pickle
+import re
+import struct
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers.torch_checkpoint import (
+    MAGIC_NUMBER,
+    PROTOCOL_VERSION,
+    CheckpointError,
+    CheckpointFormatError,
+    load_checkpoint,
+    load_state_dict,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _header() -> bytes:
+    info = {"protocol_version": PROTOCOL_VERSION, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 4}}
+    return b"".join(pickle.dumps(x, protocol=2) for x in (MAGIC_NUMBER, PROTOCOL_VERSION, info))
+
+
+def _storage(numel: int = 4, view: bytes = b"N") -> bytes:
+    """Persistent id ('storage', torch.FloatStorage, '0', 'cpu', numel, view) -> BINPERSID."""
+    return b"(Vstorage\nctorch\nFloatStorage\nV0\nVcpu\nI%d\n%stQ" % (numel, view)
+
+
+def _tensor(offset: bytes = b"I0\n", size: bytes = b"(I4\nt", stride: bytes = b"(I1\nt", storage: bytes = None) -> bytes:
+    """_rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())."""
+    storage = _storage() if storage is None else storage
+    return (b"ctorch._utils\n_rebuild_tensor_v2\n(" + storage + offset + size + stride
+            + b"I00\nccollections\nOrderedDict\n)RtR")
+
+
+def _state_dict(value: bytes) -> bytes:
+    return b"}(Vw\n" + value + b"u."
+
+
+def _legacy_file(tmp_path, record: bytes, numel: int | None = 4, name: str = "crafted.pth") -> Path:
+    """The legacy layout around ``record``, with one float32 storage '0' of ``numel`` elements (None: none)."""
+    if numel is None:
+        tail = pickle.dumps([], protocol=2)
+    else:
+        data = np.arange(numel, dtype="<f4").tobytes()
+        tail = pickle.dumps(["0"], protocol=2) + struct.pack("<q", numel) + data
+    path = tmp_path / name
+    path.write_bytes(_header() + record + tail)
+    return path
+
+
+def _raises(path, match, **kwargs):
+    """Load ``path``; the error must be a CheckpointError (a ValueError) naming the file and the problem."""
+    with pytest.raises(CheckpointError) as info:
+        load_state_dict(path, **kwargs)
+    message = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert message.startswith(str(path)), message
+    assert re.search(match, message), message
+    return info.value
+
+
+def test_the_payload_builder_makes_a_valid_file(tmp_path):
+    """The hand-written opcodes are a real checkpoint: without tampering they load."""
+    sd = load_state_dict(_legacy_file(tmp_path, _state_dict(_tensor())))
+    np.testing.assert_array_equal(sd["w"], np.arange(4, dtype=np.float32))
+
+
+@pytest.mark.parametrize("state", [
+    b"(N}Voffset\nI-1\nstb",           # (None, {"offset": -1}): slot state, set with setattr
+    b"}Voffset\nI-1\nsb",              # {"offset": -1}: the __setstate__ / __dict__ path
+    b"(N}Vsize\n(I1000000000\ntstb",  # a huge size behind the constructor's back
+])
+def test_pickle_cannot_set_tensor_state(tmp_path, state):
+    """BUILD on a rebuilt tensor used to skip the constructor's checks (offset -1 read heap memory)."""
+    path = _legacy_file(tmp_path, _state_dict(_tensor() + state))
+    _raises(path, r"BUILD")
+
+
+def test_pickle_cannot_set_storage_type_state(tmp_path):
+    stype = b"ctorch\nFloatStorage\n(N}Vdtype\nVS1000000\nstb"  # BUILD on the storage-type stand-in
+    path = _legacy_file(tmp_path, _state_dict(stype))
+    _raises(path, r"BUILD")
+
+
+def test_negative_offset(tmp_path):
+    path = _legacy_file(tmp_path, _state_dict(_tensor(offset=b"I-1\n")))
+    _raises(path, r"offset")
+
+
+@pytest.mark.parametrize("size, stride, match", [
+    (b"(I4\nt", b"(I-1\nt", r"non-negative"),
+    (b"(I5\nt", b"(I1\nt", r"past the end of storage"),
+    (b"(I2\nI2\nt", b"(I3\nI1\nt", r"past the end of storage"),
+    (b"(I1\nt", b"(I1\nI1\nt", r"size .* and stride"),
+    (b"(I00\nt", b"(I1\nt", r"non-negative"),             # a bool is not a size
+    (b"(F1.5\nt", b"(I1\nt", r"non-negative"),
+])
+def test_bad_sizes_and_strides(tmp_path, size, stride, match):
+    path = _legacy_file(tmp_path, _state_dict(_tensor(size=size, stride=stride)))
+    _raises(path, match)
+
+
+def test_zero_strides_with_huge_size(tmp_path):
+    """Every element inside the storage, but 10^15 of them: refused before anything is allocated."""
+    path = _legacy_file(tmp_path, _state_dict(_tensor(size=b"(I100000\nI100000\nI100000\nt", stride=b"(I0\nI0\nI0\nt")))
+    start = time.perf_counter()
+    _raises(path, r"limit")
+    assert time.perf_counter() - start < 2
+
+
+def test_output_budget_is_configurable(tmp_path):
+    path = _legacy_file(tmp_path, _state_dict(_tensor(size=b"(I1000\nI4\nt", stride=b"(I0\nI1\nt")))
+    assert load_state_dict(path)["w"].shape == (1000, 4)
+    _raises(path, r"limit", max_bytes=4000)
+
+
+def _zip_file(tmp_path, entries: dict, name="bomb.pth") -> Path:
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for entry, data in entries.items():
+            zf.writestr(entry, data)
+    return path
+
+
+def test_zip_bomb_storage(tmp_path):
+    """A storage entry that inflates from kilobytes to 64 MB stops at the budget, before inflating."""
+    record = pickle.dumps(None, protocol=2)[:-1]  # just the PROTO opcode
+    record += _state_dict(_tensor(storage=b"(Vstorage\nctorch\nFloatStorage\nV0\nVcpu\nI4\ntQ"))
+    path = _zip_file(tmp_path, {"m/data.pkl": record, "m/byteorder": b"little", "m/data/0": bytes(64 << 20)})
+    assert path.stat().st_size < 1 << 20
+    _raises(path, r"limit", max_bytes=16 << 20)
+
+
+def test_zip_bomb_pickle(tmp_path):
+    path = _zip_file(tmp_path, {"m/data.pkl": b"\x80\x02N" + b"0N" * (16 << 20) + b".", "m/byteorder": b"little"})
+    _raises(path, r"limit", max_bytes=8 << 20)
+
+
+def test_zip_layout_loads_with_hand_written_record(tmp_path):
+    record = _state_dict(_tensor(storage=b"(Vstorage\nctorch\nFloatStorage\nV0\nVcpu\nI4\ntQ"))
+    data = np.arange(4, dtype="<f4").tobytes()
+    path = _zip_file(tmp_path, {"m/data.pkl": record, "m/byteorder": b"little", "m/data/0": data}, "ok.pth")
+    np.testing.assert_array_equal(load_state_dict(path)["w"], np.arange(4, dtype=np.float32))
+
+
+def test_deep_list_nesting(tmp_path):
+    path = _legacy_file(tmp_path, _state_dict(b"]" * 500 + b"a" * 499))
+    _raises(path, r"nested more than")
+
+
+def test_deep_tuple_as_dict_key_does_not_crash(tmp_path):
+    """A 10^6-deep tuple used as a dict key overflowed the C stack while hashed (a segfault):
+    run in a child process, so a regression fails this test instead of killing the test session."""
+    path = _legacy_file(tmp_path, b"}(" + b")" + b"\x85" * 1_000_000 + b"K\x01u.")
+    code = (
+        "import sys\nfrom helpers.torch_checkpoint import load_checkpoint, CheckpointFormatError\n"
+        "try:\n    load_checkpoint(sys.argv[1])\nexcept CheckpointFormatError as exc:\n"
+        "    print('refused:', str(exc)[:300])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(path)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "refused:" in done.stdout and "nested more than" in done.stdout and str(path) in done.stdout
+
+
+def test_self_referencing_list(tmp_path):
+    """A list that contains itself (through the pickle memo) would recurse forever."""
+    path = _legacy_file(tmp_path, b"]q\x00h\x00a.", numel=None)
+    with pytest.raises(CheckpointFormatError, match="refer to themselves"):
+        load_checkpoint(path)
+
+
+def test_shared_containers_are_walked_once(tmp_path):
+    """30 levels of [x, x] is 2^30 paths but 30 containers: it must load at once."""
+    record = b"]q\x00" + b"".join(b"0(h%ch%clq%c" % (i, i, i + 1) for i in range(30)) + b"."
+    path = _legacy_file(tmp_path, record, numel=None)
+    start = time.perf_counter()
+    obj = load_checkpoint(path)
+    assert time.perf_counter() - start < 2
+    assert isinstance(obj, list) and obj[0] is obj[1]
+
+
+@pytest.mark.parametrize("view, match", [
+    (b"(V1\nI0\nt", r"storage view"),                 # two fields instead of three
+    (b"(V1\nI0\nI2\nI9\nt", r"storage view"),         # four
+    (b"I5\n", r"storage view"),                       # not a tuple
+    (b"(V1\nI-1\nI2\nt", r"bad storage view"),
+    (b"(V1\nI3\nI2\nt", r"reaches past the end"),     # 3 + 2 > 4 elements
+    (b"(]I0\nI2\nt", r"storage key"),                 # a list as key
+])
+def test_malformed_legacy_views(tmp_path, view, match):
+    path = _legacy_file(tmp_path, _state_dict(_tensor(storage=_storage(view=view), size=b"(I2\nt")))
+    _raises(path, match)
+
+
+def test_unknown_opcode_and_bad_lengths(tmp_path):
+    _raises(_legacy_file(tmp_path, b"\xff.", name="a.pth"), r"malformed pickle")
+    # BINBYTES8 promising 2^40 bytes that are not there: refused before any allocation
+    _raises(_legacy_file(tmp_path, b"\x80\x04\x8e" + struct.pack("<Q", 1 << 40) + b"abc.", name="b.pth"),
+            r"malformed pickle")
+
+
+# --------------------------------------------------------------------------------------------- fuzz
+def _fuzz_cases(data: bytes, rng: np.random.Generator, n: int):
+    for i in range(n):
+        if i % 3 == 2:
+            yield data[: int(rng.integers(0, len(data)))]
+        else:
+            out = bytearray(data)
+            for _ in range(int(rng.integers(1, 4))):
+                out[int(rng.integers(0, len(out)))] = int(rng.integers(0, 256))
+            yield bytes(out)
+
+
+@pytest.mark.parametrize("fixture", ["tiny_legacy.pth", "tiny_zip.pth"])
+def test_fuzzed_fixtures_load_or_raise_the_readers_error(tmp_path, fixture):
+    """200 seeded byte flips and truncations per fixture: each loads, or raises CheckpointError."""
+    data = (FIXTURES / fixture).read_bytes()
+    rng = np.random.default_rng(11)
+    path = tmp_path / fixture
+    outcomes = {"loaded": 0, "refused": 0}
+    start = time.perf_counter()
+    for case in _fuzz_cases(data, rng, 200):
+        path.write_bytes(case)
+        try:
+            load_checkpoint(path, max_bytes=1 << 20)
+        except CheckpointError as exc:
+            assert str(exc).startswith(str(path)), exc
+            outcomes["refused"] += 1
+        else:
+            outcomes["loaded"] += 1
+    assert time.perf_counter() - start < 30
+    assert outcomes["refused"] > 50, outcomes  # the fuzzing does reach the checks
