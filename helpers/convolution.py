@@ -11,6 +11,8 @@ Everything here is small and exact on purpose: the functions reproduce the numbe
 - :func:`dense_parameter_count`, :func:`locally_connected_parameter_count`,
   :func:`weights_per_filter`, :func:`conv2d_parameter_count`, :func:`dense_layer_parameter_count`
                              parameter counts of fully connected, locally connected and convolutional layers
+- :func:`shift_images`       move images by whole pixels, filling with zeros (the tutorial's off-centre digits)
+- :func:`accuracy_vs_shift`  a classifier's accuracy on test images shifted by 0..N pixels
 """
 
 from __future__ import annotations
@@ -197,3 +199,65 @@ def format_matrix(matrix, decimals: int = 2) -> str:
     cells = [[(f"{v:.0f}" if float(v).is_integer() else f"{v:.{decimals}f}") for v in row] for row in rounded]
     width = max(len(c) for row in cells for c in row)
     return "\n".join(" ".join(c.rjust(width) for c in row) for row in cells)
+
+
+# ---------------------------------------------------------------------------------- translation
+def shift_images(images, dy: int, dx: int) -> np.ndarray:
+    """Move every image ``dy`` pixels down and ``dx`` pixels right (negative: up / left).
+
+    Pixels pushed over the border are lost, the uncovered strip is filled with zeros (the background
+    of MNIST digits); nothing wraps around, unlike ``np.roll``.
+
+    Args:
+        images: array ``(n, height, width)`` or ``(n, height, width, channels)``.
+        dy, dx: whole-pixel shifts, each smaller than the image's height / width.
+
+    Returns:
+        array of the same shape and dtype.
+    """
+    images = np.asarray(images)
+    if images.ndim not in (3, 4):
+        raise ValueError(f"images must be (n, height, width) or (n, height, width, channels); got {images.shape}.")
+    height, width = images.shape[1:3]
+    if int(dy) != dy or int(dx) != dx or abs(dy) >= height or abs(dx) >= width:
+        raise ValueError(f"dy={dy!r}, dx={dx!r} must be whole pixels smaller than the image ({height}x{width}).")
+    dy, dx = int(dy), int(dx)
+    out = np.zeros_like(images)
+    src_y, dst_y = (slice(0, height - dy), slice(dy, height)) if dy >= 0 else (slice(-dy, height), slice(0, height + dy))
+    src_x, dst_x = (slice(0, width - dx), slice(dx, width)) if dx >= 0 else (slice(-dx, width), slice(0, width + dx))
+    out[:, dst_y, dst_x] = images[:, src_y, src_x]
+    return out
+
+
+#: The four directions of :func:`accuracy_vs_shift`: down, up, right, left (``(dy, dx)`` per pixel).
+SHIFT_DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
+
+
+def accuracy_vs_shift(predict, images, labels, max_shift: int, directions=SHIFT_DIRECTIONS) -> np.ndarray:
+    """Accuracy of a classifier on test images moved by 0, 1, ..., ``max_shift`` pixels.
+
+    For each shift ``s`` the images are moved ``s`` pixels in each of ``directions`` (default: down,
+    up, right, left) and the accuracies are averaged over the directions.
+
+    Args:
+        predict: function mapping images ``(n, height, width[, channels])`` to class scores ``(n, classes)``
+            (e.g. ``lambda x: model.predict(x, verbose=0)``; reshape inside it for a dense network).
+        images: test images, shaped as ``predict`` expects them before any reshaping.
+        labels: integer labels ``(n,)``.
+        max_shift: largest shift in pixels (>= 0).
+        directions: unit steps ``(dy, dx)``.
+
+    Returns:
+        float array ``(max_shift + 1,)``: accuracy at shift 0, 1, ..., ``max_shift``.
+    """
+    labels = np.asarray(labels).reshape(-1)
+    if isinstance(max_shift, bool) or int(max_shift) != max_shift or max_shift < 0:
+        raise ValueError(f"max_shift must be a whole number of pixels >= 0; got {max_shift!r}.")
+    if len(labels) != len(images):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels.")
+    accuracies = []
+    for s in range(int(max_shift) + 1):
+        moves = [(0, 0)] if s == 0 else [(s * uy, s * ux) for uy, ux in directions]
+        hits = [np.mean(np.asarray(predict(shift_images(images, dy, dx))).argmax(-1) == labels) for dy, dx in moves]
+        accuracies.append(float(np.mean(hits)))
+    return np.array(accuracies)

@@ -4,6 +4,9 @@ Works with any built Keras model (Sequential or functional, trained or pretraine
 
 - :func:`feature_maps`        the activations of chosen layers for one image, as NumPy arrays
 - :func:`plot_feature_maps`   those activations as a grid of small images, one block per layer
+- :func:`receptive_fields`    how many input pixels one unit of each conv / pooling layer sees
+- :func:`shift_response`      feature maps of shifted inputs: equivariance (the maps move along) and
+                              invariance (the maps stay the same), layer by layer
 - :func:`model_diagram`       ``keras.utils.plot_model`` when pydot + graphviz are installed, else a
                               text diagram (:func:`text_diagram`) that shows the same information
 """
@@ -108,6 +111,116 @@ def plot_feature_maps(model, image, layer_names: Sequence[str], max_maps: int = 
         subfig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=1 - 0.3 / (size * rows[name] + 0.35),
                                wspace=0.06, hspace=0.06)
     return fig
+
+
+# -------------------------------------------------------------------------------- hierarchy
+def _square(value) -> int:
+    value = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if value[0] != value[1]:
+        raise ValueError(f"receptive_fields handles square kernels, strides and pools only; got {value}.")
+    return int(value[0])
+
+
+def receptive_fields(model) -> dict[str, tuple[int, int]]:
+    """Receptive field and total stride of every Conv2D / pooling layer of a sequential stack.
+
+    A unit of a layer sees a ``size x size`` patch of the input image; ``stride`` is how many input
+    pixels one step on its feature map corresponds to. Per layer with kernel ``k`` and stride ``s``:
+    ``size += (k - 1) * stride`` and then ``stride *= s`` (dilation 1, square windows).
+
+    Returns:
+        ``{layer name: (receptive field in input pixels, total stride)}`` in layer order.
+    """
+    import keras
+
+    size, stride, result = 1, 1, {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel, step = _square(layer.kernel_size), _square(layer.strides)
+        elif isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
+            kernel, step = _square(layer.pool_size), _square(layer.strides)
+        else:
+            continue
+        size += (kernel - 1) * stride
+        stride *= step
+        result[layer.name] = (size, stride)
+    if not result:
+        raise ValueError(f"model {model.name!r} has no Conv2D or pooling layer.")
+    return result
+
+
+def _probe(model, layer_names):
+    import keras
+
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(inputs=inputs, outputs=[model.get_layer(n).output for n in layer_names])
+
+
+def _batch_maps(probe, images, batch_size: int = 500) -> list[np.ndarray]:
+    """Outputs of ``probe`` for a batch of images, called directly (no ``predict``: nothing to retrace)."""
+    images = np.asarray(images, dtype=np.float32)
+    chunks = []
+    for start in range(0, len(images), batch_size):
+        outputs = probe(images[start:start + batch_size], training=False)
+        chunks.append([np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])])
+    return [np.concatenate(parts) for parts in zip(*chunks)]
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over images of the Pearson correlation of two stacks of maps ``(n, ...)``."""
+    a = a.reshape(len(a), -1) - a.reshape(len(a), -1).mean(1, keepdims=True)
+    b = b.reshape(len(b), -1) - b.reshape(len(b), -1).mean(1, keepdims=True)
+    denominator = np.sqrt((a * a).sum(1) * (b * b).sum(1))
+    return float(np.mean((a * b).sum(1) / np.maximum(denominator, 1e-12)))
+
+
+def shift_response(model, images, layer_names: Sequence[str], shift: int) -> list[dict]:
+    """How the feature maps of ``layer_names`` react when the input moves ``shift`` pixels right and down.
+
+    Two measurements per layer (averaged over the images):
+
+    - ``same_place_correlation``: correlation between the maps of the original and of the shifted
+      images *at the same positions*. 1.0 would mean the layer is **invariant** to the shift.
+    - ``moved_max_difference`` / ``moved_correlation``: the maps of the shifted images moved back by
+      ``shift / stride`` positions against the original maps, on the part both cover. A difference of
+      ~0 (correlation 1.0) means the layer is **equivariant**: its maps move with the input. Only defined
+      when ``shift`` is a multiple of the layer's total stride (else ``nan``).
+
+    Args:
+        model: a built Keras model whose input is the image batch.
+        images: ``(n, height, width, channels)`` images whose content is away from the borders (so that
+            the shift loses nothing), e.g. MNIST digits.
+        layer_names: layers with 4-D outputs (convolution, pooling).
+        shift: pixels, > 0.
+
+    Returns:
+        one dict per layer: ``layer``, ``stride``, ``same_place_correlation``, ``moved_max_difference``,
+        ``moved_correlation``, ``largest_value``.
+    """
+    from helpers.convolution import shift_images
+
+    layer_names = _check_layer_names(model, layer_names)
+    if isinstance(shift, bool) or int(shift) != shift or shift < 1:
+        raise ValueError(f"shift must be a whole number of pixels >= 1; got {shift!r}.")
+    strides = receptive_fields(model)
+    unknown = [n for n in layer_names if n not in strides]
+    if unknown:
+        raise ValueError(f"shift_response needs Conv2D or pooling layers; {unknown} are not (choose from {list(strides)}).")
+    probe = _probe(model, layer_names)
+    rows = []
+    for name, before, after in zip(layer_names, _batch_maps(probe, images),
+                                   _batch_maps(probe, shift_images(images, shift, shift))):
+        stride = strides[name][1]
+        row = {"layer": name, "stride": stride, "same_place_correlation": _correlation(before, after),
+               "moved_max_difference": float("nan"), "moved_correlation": float("nan"),
+               "largest_value": float(np.abs(before).max())}
+        if shift % stride == 0:
+            k = shift // stride
+            row["moved_max_difference"] = float(np.abs(after[:, k:, k:] - before[:, :before.shape[1] - k,
+                                                                                   :before.shape[2] - k]).max())
+            row["moved_correlation"] = _correlation(after[:, k:, k:], before[:, :before.shape[1] - k, :before.shape[2] - k])
+        rows.append(row)
+    return rows
 
 
 # ------------------------------------------------------------------------------------ diagrams

@@ -111,3 +111,35 @@ def test_bad_shapes_are_explained():
 
 def test_format_matrix():
     assert conv.format_matrix([[6, -9], [0.5, -0.0]]) == "   6   -9\n0.50    0"
+
+
+def test_shift_images_moves_without_wrapping():
+    images = np.arange(2 * 4 * 4).reshape(2, 4, 4) + 1
+    down_right = conv.shift_images(images, 1, 2)
+    assert down_right.shape == images.shape and down_right.dtype == images.dtype
+    np.testing.assert_array_equal(down_right[:, 1:, 2:], images[:, :3, :2])
+    assert (down_right[:, 0, :] == 0).all() and (down_right[:, :, :2] == 0).all()
+    up_left = conv.shift_images(images[..., None], -1, -1)[..., 0]
+    np.testing.assert_array_equal(up_left[:, :3, :3], images[:, 1:, 1:])
+    np.testing.assert_array_equal(conv.shift_images(images, 0, 0), images)
+    with pytest.raises(ValueError, match="whole pixels"):
+        conv.shift_images(images, 4, 0)
+    with pytest.raises(ValueError, match="n, height, width"):
+        conv.shift_images(images[0], 1, 1)
+
+
+def test_accuracy_vs_shift_of_a_position_classifier():
+    # "class" = is the single bright pixel in the left half? Shifting right by 2 moves column 1 to the right half.
+    images = np.zeros((4, 6, 6))
+    for i, col in enumerate([0, 1, 3, 4]):
+        images[i, 2, col] = 1
+    labels = np.array([1, 1, 0, 0])
+
+    def predict(x):
+        left = x[:, :, :3].sum((1, 2)) > 0
+        return np.stack([~left, left], axis=1).astype(float)
+
+    acc = conv.accuracy_vs_shift(predict, images, labels, max_shift=2, directions=((0, 1),))
+    np.testing.assert_allclose(acc, [1.0, 1.0, 0.75])
+    with pytest.raises(ValueError, match="max_shift"):
+        conv.accuracy_vs_shift(predict, images, labels, max_shift=-1)

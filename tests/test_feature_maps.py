@@ -59,3 +59,32 @@ def test_model_diagram_falls_back_to_text(mnist_model, capsys):
     if not fm.graphviz_available():
         assert isinstance(fm.model_diagram(mnist_model), str)
         assert "pydot/graphviz not installed" in capsys.readouterr().out
+
+
+def test_receptive_fields_of_the_tutorial_cifar_network():
+    fields = fm.receptive_fields(cnn.build_cifar10_cnn())
+    assert fields["conv2d_1"] == (3, 1)
+    assert fields["conv2d_2"] == (5, 1)
+    assert fields["max_pooling2d_1"] == (6, 2)
+    assert fields["conv2d_6"] == (32, 4)      # the last conv layer sees the whole 32x32 image
+    assert fields["max_pooling2d_3"] == (36, 8)
+    assert list(fields) == [name for name, _, _ in cnn.CIFAR10_CNN_LAYERS if name.startswith(("conv", "max"))]
+
+
+def test_shift_response_equivariance_and_invariance(mnist_model):
+    rng = np.random.default_rng(0)
+    digits = np.zeros((3, 28, 28, 1), dtype="float32")
+    digits[:, 6:22, 6:22, 0] = rng.random((3, 16, 16))          # content away from the borders
+    rows = {r["layer"]: r for r in fm.shift_response(mnist_model, digits, ["conv2d_1", "max_pooling2d_1"], 2)}
+    assert rows["conv2d_1"]["stride"] == 1 and rows["max_pooling2d_1"]["stride"] == 2
+    # convolutions move with the input: identical maps after moving back
+    assert rows["conv2d_1"]["moved_max_difference"] <= 1e-5 * rows["conv2d_1"]["largest_value"]
+    assert rows["max_pooling2d_1"]["moved_correlation"] > 0.999
+    # ... but they are not invariant: at the same positions the maps differ
+    assert rows["conv2d_1"]["same_place_correlation"] < 0.9
+    odd = fm.shift_response(mnist_model, digits, ["max_pooling2d_1"], 1)[0]
+    assert np.isnan(odd["moved_max_difference"])                 # 1 pixel is not a whole step of the pooled map
+    with pytest.raises(ValueError, match="Conv2D or pooling"):
+        fm.shift_response(mnist_model, digits, ["dropout_1"], 1)
+    with pytest.raises(ValueError, match="shift"):
+        fm.shift_response(mnist_model, digits, ["conv2d_1"], 0)
