@@ -90,6 +90,15 @@ class Execution:
     error: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     preset: str | None = None  # the --preset the parameters came from
+    resumed: bool = False  # True when --resume took the result from an earlier run's record
+    card: dict[str, Any] = field(default_factory=dict)  # versions, device, seed, parameters (helpers.run_record)
+
+    @property
+    def key(self) -> str:
+        """What identifies this execution for --resume (notebook content, parameters, preset, versions)."""
+        from helpers import run_record
+
+        return run_record.execution_key(self.notebook, self.parameters, self.preset)
 
     @property
     def stem(self) -> str:
@@ -428,7 +437,7 @@ def check_kernel(kernel: str) -> None:
 
 
 def prepare_output_dir(output: str | None, overwrite: bool) -> Path:
-    """Create and return the output folder; refuse a non-empty one unless ``overwrite``."""
+    """Create and return the output folder; refuse a non-empty one unless ``overwrite`` (or --resume)."""
     if output is None:
         base = Path.cwd() / "runs" / _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         path, suffix = base, 1
@@ -440,7 +449,8 @@ def prepare_output_dir(output: str | None, overwrite: bool) -> Path:
         if path.exists() and not path.is_dir():
             raise UsageError(f"--output {path} exists and is not a folder")
         if path.is_dir() and any(path.iterdir()) and not overwrite:
-            raise UsageError(f"output folder {path} is not empty; choose another --output or add --overwrite")
+            raise UsageError(f"output folder {path} is not empty; choose another --output, add --resume to skip "
+                             "what already finished there, or --overwrite to run everything again")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -502,8 +512,14 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
     """
     import papermill
 
+    from helpers import run_record
+
     executed = output_dir / f"{execution.stem}.ipynb"
     metrics_file = output_dir / f"{execution.stem}.metrics.json"
+    record_file = run_record.record_path(output_dir, execution.stem)
+    execution.card = run_record.card(execution.parameters,
+                                     {p.name: p.default for p in notebook_parameters(execution.notebook)})
+    save_record(execution, record_file, "running")
     files_dir = output_dir / f"{execution.stem}_files"
     metrics_file.unlink(missing_ok=True)
     shutil.rmtree(files_dir, ignore_errors=True)
@@ -528,19 +544,61 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
         execution.wall_time = time.perf_counter() - start
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
-    execution.metrics = read_metrics(metrics_file)
+        execution.metrics = read_metrics(metrics_file)
+        save_record(execution, record_file, execution.status)
+        add_card_to_notebook(executed, execution.card)
     if not any(files_dir.iterdir()):
         files_dir.rmdir()
 
 
-def run_all(executions: list[Execution], output_dir: Path, kernel: str, timeout: float | None = None) -> None:
-    """Run every execution in order under a tqdm progress bar; report failures as they happen."""
+def save_record(execution: Execution, path: Path, status: str) -> None:
+    """Write the execution's ``.run.json`` (see :mod:`helpers.run_record`)."""
+    from helpers import run_record
+
+    run_record.write_record(path, {
+        "key": execution.key, "notebook": execution.notebook.stem, "preset": execution.preset,
+        "parameters": execution.parameters, "status": status,
+        "wall_time_s": None if execution.wall_time is None else round(execution.wall_time, 1),
+        "error": execution.error, "metrics": execution.metrics, "card": execution.card})
+
+
+def add_card_to_notebook(path: Path, card: dict[str, Any]) -> None:
+    """Store the reproducibility card in the executed notebook's metadata (``metadata.dlfb``)."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # no executed copy (the kernel never started): the .run.json still has the card
+    notebook.setdefault("metadata", {})["dlfb"] = card
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def resume_from_record(execution: Execution, output_dir: Path) -> bool:
+    """Fill ``execution`` from its record when that finished ok under the same key; return whether it did."""
+    from helpers import run_record
+
+    record = run_record.finished(run_record.record_path(output_dir, execution.stem), execution.key)
+    if record is None:
+        return False
+    execution.status, execution.wall_time = "ok", record.get("wall_time_s")
+    execution.metrics, execution.card, execution.resumed = record.get("metrics") or {}, record.get("card") or {}, True
+    return True
+
+
+def run_all(executions: list[Execution], output_dir: Path, kernel: str, timeout: float | None = None,
+            resume: bool = False) -> None:
+    """Run every execution in order under a tqdm progress bar; report failures as they happen.
+
+    With ``resume``, an execution whose record in ``output_dir`` finished ok under the same key is not run again.
+    """
     from tqdm.auto import tqdm
 
     quiet_papermill()
     with tqdm(total=len(executions), desc="notebooks", unit="run", file=sys.stderr) as bar:
         for execution in executions:
             bar.set_postfix_str(execution.stem)
+            if resume and resume_from_record(execution, output_dir):
+                bar.update(1)
+                continue
             run_execution(execution, output_dir, kernel, timeout)
             if execution.status != "ok":
                 bar.write(f"{execution.status.upper()} {execution.stem}: {execution.error}", file=sys.stderr)
@@ -550,7 +608,7 @@ def run_all(executions: list[Execution], output_dir: Path, kernel: str, timeout:
 # --------------------------------------------------------------------------- summary
 
 
-FIXED_COLUMNS = ("notebook", "parameters", "status", "wall_time_s", "error")
+FIXED_COLUMNS = ("notebook", "parameters", "status", "wall_time_s", "error", "resumed", "seed", "device", "versions")
 
 
 def metric_column(name: str) -> str:
@@ -561,7 +619,8 @@ def metric_column(name: str) -> str:
 def summary_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str, Any]]]:
     """Columns and rows of the CSV summary: notebook, parameters, status, wall time, one column per metric, error."""
     metric_names = list(dict.fromkeys(name for e in executions for name in e.metrics))
-    columns = ["notebook", "parameters", "status", "wall_time_s", *map(metric_column, metric_names), "error"]
+    columns = ["notebook", "parameters", "status", "wall_time_s", *map(metric_column, metric_names), "error",
+               "resumed", "seed", "device", "versions"]
     rows = []
     for e in executions:
         row = {
@@ -571,6 +630,10 @@ def summary_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str,
             "status": e.status,
             "wall_time_s": "" if e.wall_time is None else round(e.wall_time, 1),
             "error": e.error,
+            "resumed": e.resumed,
+            "seed": e.card.get("seed", ""),
+            "device": e.card.get("device", ""),
+            "versions": " ".join(f"{k}={v}" for k, v in e.card.get("versions", {}).items()),
         }
         row.update({metric_column(name): e.metrics.get(name, "") for name in metric_names})
         rows.append(row)
@@ -586,6 +649,7 @@ def compact_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str,
     _, rows = summary_rows(executions)
     for row, e in zip(rows, executions):
         row["metrics"] = " ".join(f"{k}={format_value(v)}" for k, v in e.metrics.items())
+        row["status"] = f"{e.status} (resumed)" if e.resumed else e.status
     return columns, rows
 
 
@@ -613,8 +677,13 @@ def write_summary(executions: list[Execution], output_dir: Path, kernel: str) ->
     write_csv(output_dir / "summary.csv", *summary_rows(executions))
     table = markdown_table(*compact_rows(executions))
     failed = sum(e.status != "ok" for e in executions)
+    from helpers import run_record
+
+    versions = ", ".join(f"{k} {v}" for k, v in run_record.package_versions().items())
     header = (f"# Run summary\n\n{len(executions)} execution(s), {failed} failed; kernel `{kernel}`; "
-              f"finished {_dt.datetime.now():%Y-%m-%d %H:%M:%S}.\n\n")
+              f"finished {_dt.datetime.now():%Y-%m-%d %H:%M:%S}.\n\nDevice: {run_record.device()}. "
+              f"Versions: {versions}. Each execution's parameters, seed and versions are in its `.run.json` "
+              "and in its executed notebook's metadata (`dlfb`).\n\n")
     (output_dir / "summary.md").write_text(header + table + "\n", encoding="utf-8")
     return table
 
@@ -634,7 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m helpers run 05_mlp --grid ACTIVATION=relu,tanh\n"
                "Run 'python -m helpers run --help' for all run options.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,list,record-times}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,list,record-times,site}")
     sub.add_parser("list", parents=[common], help="print the notebooks with their parameters and defaults",
                    description="Print every notebook with the parameters of its 'parameters' cell and their defaults.")
     run_help = __doc__.split("\n\n", 1)[1].replace("``", "").replace("::", ":")
@@ -652,6 +721,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run every combination of the grid values (repeatable: cartesian product)")
     run.add_argument("--output", metavar="DIR", help="output folder (default: a new runs/<YYYYmmdd-HHMMSS>)")
     run.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty output folder")
+    run.add_argument("--resume", action="store_true",
+                     help="in a non-empty --output folder, skip executions that finished ok there with the same "
+                          "notebook, parameters and package versions; run failed, interrupted or changed ones")
     run.add_argument("--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel name (default: %(default)s)")
     run.add_argument("--timeout", type=positive_seconds, metavar="SECONDS",
                      help="stop a cell that runs longer than this (reported as 'timed out'); default: no limit")
@@ -660,6 +732,8 @@ def build_parser() -> argparse.ArgumentParser:
                                        "store the wall times in notebooks/run_times.json and rewrite the README's "
                                        "run-time column and each notebook's '**Run time:**' line from them.")
     times.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="output folder of a default course run")
+    from helpers import website  # python -m helpers site: the course website (helpers/website.py)
+    website.add_parser(sub, common)
     return parser
 
 
@@ -718,10 +792,12 @@ def command_run(args: argparse.Namespace) -> int:
     """Validate, execute every planned notebook, print and save the summary; 1 if any failed."""
     executions = plan_executions(args)
     check_kernel(args.kernel)
-    output_dir = prepare_output_dir(args.output, args.overwrite)
+    if args.resume and args.output is None:
+        raise UsageError("--resume needs --output: the folder of the run to resume")
+    output_dir = prepare_output_dir(args.output, args.overwrite or args.resume)
     print(f"Running {len(executions)} execution(s) into {output_dir}", flush=True)
     try:
-        run_all(executions, output_dir, args.kernel, args.timeout)
+        run_all(executions, output_dir, args.kernel, args.timeout, args.resume)
     finally:
         for e in executions:
             if e.status == "pending":
@@ -738,6 +814,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"run": command_run, "list": command_list, "record-times": command_record_times}
+        from helpers import website  # python -m helpers site (helpers/website.py)
+        commands["site"] = website.command_site
         return commands[args.command](args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -283,11 +283,12 @@ def test_summary_rows_union_of_metrics_and_markdown():
     a = Execution(METRICS_NB, {"SCALE": 1}, {"SCALE": 1}, "ok", 1.234, "", {"acc": 0.91234, "loss": 0.3})
     b = Execution(FAILS_NB, {}, {}, "failed", 2.0, "cell In [3]: ValueError: x|y", {"f1": 0.5})
     columns, rows = runner.summary_rows([a, b])
-    assert columns == ["notebook", "parameters", "status", "wall_time_s", "acc", "loss", "f1", "error"]
+    assert columns == ["notebook", "parameters", "status", "wall_time_s", "acc", "loss", "f1", "error",
+                       "resumed", "seed", "device", "versions"]
     assert rows[0]["parameters"] == "SCALE=1" and rows[0]["wall_time_s"] == 1.2 and rows[0]["f1"] == ""
     table = runner.markdown_table(columns, rows).splitlines()
-    assert table[2] == "| 01_metrics | SCALE=1 | ok | 1.2 | 0.9123 | 0.3 |  |  |"
-    assert table[3].endswith("| 0.5 | cell In [3]: ValueError: x\\|y |")
+    assert table[2] == "| 01_metrics | SCALE=1 | ok | 1.2 | 0.9123 | 0.3 |  |  | False |  |  |  |"
+    assert table[3].endswith("| 0.5 | cell In [3]: ValueError: x\\|y | False |  |  |  |")
 
 
 def test_metric_named_like_a_fixed_column_gets_a_prefix():
@@ -343,8 +344,8 @@ def test_end_to_end_metrics_files_and_environment(default_run):
     assert not (out / "02_fails_files").exists()  # empty output folders are removed
     assert "DLFB_METRICS_FILE" not in os.environ and "DLFB_OUTPUT_DIR" not in os.environ
     assert sorted(p.name for p in out.iterdir()) == [
-        "01_metrics.ipynb", "01_metrics.metrics.json", "01_metrics_files", "02_fails.ipynb",
-        "summary.csv", "summary.md"]
+        "01_metrics.ipynb", "01_metrics.metrics.json", "01_metrics.run.json", "01_metrics_files", "02_fails.ipynb",
+        "02_fails.run.json", "summary.csv", "summary.md"]
 
 
 def test_end_to_end_summary_csv_and_md(default_run):
@@ -408,3 +409,65 @@ def test_ctrl_c_marks_the_running_execution_interrupted_and_keeps_the_summary(tm
     assert rows["02_sleeps"]["status"] == "interrupted"
     assert rows["03_never"]["status"] == "skipped"
     assert (out / "02_sleeps.ipynb").exists() and not (out / "03_never.ipynb").exists()
+
+
+def test_resume_skips_what_finished_and_reruns_what_failed_or_changed(tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("run", "01", "02", "--output", str(out)) == 1
+    first = {row["notebook"]: row for row in csv.DictReader(open(out / "summary.csv"))}
+    assert first["01_metrics"]["status"] == "ok" and first["02_fails"]["status"] == "failed"
+    record = json.loads((out / "01_metrics.run.json").read_text())
+    assert record["status"] == "ok" and record["card"]["seed"] == "not a parameter"
+    assert record["card"]["parameters"]["SCALE"] == "2" and "keras" in record["card"]["versions"]
+    executed = json.loads((out / "01_metrics.ipynb").read_text())
+    assert executed["metadata"]["dlfb"]["versions"] == record["card"]["versions"]
+    stamp = (out / "01_metrics.ipynb").stat().st_mtime_ns
+
+    assert run_cli("run", "01", "02", "--output", str(out)) == 2  # a non-empty folder needs --resume
+    assert run_cli("run", "01", "02", "--output", str(out), "--resume") == 1
+    again = {row["notebook"]: row for row in csv.DictReader(open(out / "summary.csv"))}
+    assert again["01_metrics"]["resumed"] == "True" and again["01_metrics"]["score"] == "20"
+    assert again["02_fails"]["resumed"] == "False" and again["02_fails"]["status"] == "failed"  # ran again
+    assert (out / "01_metrics.ipynb").stat().st_mtime_ns == stamp
+    assert "ok (resumed)" in (out / "summary.md").read_text()
+
+    # other parameters make another key: the notebook runs again
+    assert run_cli("run", "01", "-p", "SCALE", "3", "--output", str(out), "--resume") == 0
+    row = next(csv.DictReader(open(out / "summary.csv")))
+    assert row["resumed"] == "False" and row["score"] == "30"
+
+
+def test_resume_after_a_real_interrupt_reruns_only_the_interrupted(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import nbformat
+
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    for name, code in (("01_quick", "VALUE = 1"), ("02_sleeps", "import time\ntime.sleep(SECONDS)")):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("SECONDS = 60", metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell(code)]
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder), "--output", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "02_sleeps.ipynb").exists():
+        time.sleep(0.5)
+    time.sleep(3)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+    assert json.loads((out / "02_sleeps.run.json").read_text())["status"] == "interrupted"
+    stamp = (out / "01_quick.ipynb").stat().st_mtime_ns
+    # resume: the finished notebook is kept, the interrupted one runs again (now short: SECONDS=60 is its default,
+    # so the resumed run is given a timeout to prove it was started again, and it times out)
+    done = subprocess.run([*command, "--resume", "--timeout", "3"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    rows = {row["notebook"]: row for row in csv.DictReader(open(out / "summary.csv"))}
+    assert rows["01_quick"]["resumed"] == "True" and rows["01_quick"]["status"] == "ok"
+    assert rows["02_sleeps"]["resumed"] == "False" and rows["02_sleeps"]["status"] == "timed out"
+    assert (out / "01_quick.ipynb").stat().st_mtime_ns == stamp
