@@ -584,6 +584,91 @@ def resume_from_record(execution: Execution, output_dir: Path) -> bool:
     return True
 
 
+def core_shares(jobs: int) -> list[list[int]]:
+    """Split this process's CPU cores into ``jobs`` disjoint shares (at least one core each)."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    jobs = max(1, min(jobs, len(cores)))
+    return [cores[i::jobs] for i in range(jobs)]
+
+
+_WORKER_CORES: list[int] = []
+
+
+def _init_worker(shares) -> None:
+    """Process-pool initializer: take one share of the cores, pin this worker (and so its kernels) to it,
+    and limit the kernels' thread pools to its size, so N workers on N cores do not oversubscribe."""
+    global _WORKER_CORES
+    _WORKER_CORES = shares.get()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, _WORKER_CORES)
+    threads = str(len(_WORKER_CORES))
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                 "TF_NUM_INTEROP_THREADS"):
+        os.environ[name] = threads
+    quiet_papermill()
+
+
+def _run_in_worker(execution: Execution, output_dir: Path, kernel: str, timeout: float | None) -> Execution:
+    run_execution(execution, output_dir, kernel, timeout)
+    return execution
+
+
+def refresh_from_record(execution: Execution, output_dir: Path) -> None:
+    """Take an execution's outcome from its record on disk (what a worker process wrote), if it has one."""
+    from helpers import run_record
+
+    record = run_record.read_record(run_record.record_path(output_dir, execution.stem))
+    if not record or record.get("key") != execution.key:
+        return
+    status = record.get("status", "pending")
+    execution.status = "interrupted" if status == "running" else status
+    execution.wall_time, execution.error = record.get("wall_time_s"), record.get("error", "")
+    execution.metrics, execution.card = record.get("metrics") or {}, record.get("card") or {}
+
+
+def run_parallel(executions: list[Execution], output_dir: Path, kernel: str, timeout: float | None,
+                 jobs: int, resume: bool = False) -> None:
+    """Run the executions in ``jobs`` worker processes, each pinned to its share of the cores.
+
+    Ctrl-C stops every worker (each marks its execution 'interrupted' on disk); the outcomes are then
+    read back from the records, so the summary says what really happened to each.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    todo = [e for e in executions if not (resume and resume_from_record(e, output_dir))]
+    shares = core_shares(jobs)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Manager().Queue()
+    for share in shares:
+        queue.put(share)
+    pool = ProcessPoolExecutor(max_workers=len(shares), mp_context=context, initializer=_init_worker,
+                               initargs=(queue,))
+    with tqdm(total=len(executions), initial=len(executions) - len(todo), desc="notebooks", unit="run",
+              file=sys.stderr) as bar:
+        try:
+            futures = {pool.submit(_run_in_worker, e, output_dir, kernel, timeout): e for e in todo}
+            for future in as_completed(futures):
+                execution = futures[future]
+                try:
+                    done = future.result()
+                    execution.__dict__.update(done.__dict__)
+                except Exception as exc:  # noqa: BLE001 - a worker that died: reported, the rest go on
+                    execution.status, execution.error = "failed", f"worker process failed: {describe_error(exc)}"
+                if execution.status != "ok":
+                    bar.write(f"{execution.status.upper()} {execution.stem}: {execution.error}", file=sys.stderr)
+                bar.update(1)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for execution in todo:
+                refresh_from_record(execution, output_dir)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_all(executions: list[Execution], output_dir: Path, kernel: str, timeout: float | None = None,
             resume: bool = False) -> None:
     """Run every execution in order under a tqdm progress bar; report failures as they happen.
@@ -721,6 +806,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run every combination of the grid values (repeatable: cartesian product)")
     run.add_argument("--output", metavar="DIR", help="output folder (default: a new runs/<YYYYmmdd-HHMMSS>)")
     run.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty output folder")
+    run.add_argument("--jobs", type=int, default=1, metavar="N",
+                     help="run N executions at a time, each pinned to its share of the CPU cores (default: 1)")
     run.add_argument("--resume", action="store_true",
                      help="in a non-empty --output folder, skip executions that finished ok there with the same "
                           "notebook, parameters and package versions; run failed, interrupted or changed ones")
@@ -792,12 +879,17 @@ def command_run(args: argparse.Namespace) -> int:
     """Validate, execute every planned notebook, print and save the summary; 1 if any failed."""
     executions = plan_executions(args)
     check_kernel(args.kernel)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     if args.resume and args.output is None:
         raise UsageError("--resume needs --output: the folder of the run to resume")
     output_dir = prepare_output_dir(args.output, args.overwrite or args.resume)
     print(f"Running {len(executions)} execution(s) into {output_dir}", flush=True)
     try:
-        run_all(executions, output_dir, args.kernel, args.timeout, args.resume)
+        if args.jobs > 1:
+            run_parallel(executions, output_dir, args.kernel, args.timeout, args.jobs, args.resume)
+        else:
+            run_all(executions, output_dir, args.kernel, args.timeout, args.resume)
     finally:
         for e in executions:
             if e.status == "pending":

@@ -471,3 +471,27 @@ def test_resume_after_a_real_interrupt_reruns_only_the_interrupted(tmp_path):
     assert rows["01_quick"]["resumed"] == "True" and rows["01_quick"]["status"] == "ok"
     assert rows["02_sleeps"]["resumed"] == "False" and rows["02_sleeps"]["status"] == "timed out"
     assert (out / "01_quick.ipynb").stat().st_mtime_ns == stamp
+
+
+def test_jobs_2_gives_the_same_summary_as_sequential(tmp_path):
+    sequential, parallel = tmp_path / "seq", tmp_path / "par"
+    params = tmp_path / "params.yaml"
+    params.write_text("02_fails:\n  MESSAGE: stop here\n")
+    common = ["01", "02", "--params-file", str(params)]
+    assert run_cli("run", *common, "--output", str(sequential)) == 1
+    assert run_cli("run", *common, "--output", str(parallel), "--jobs", "2") == 1
+
+    def outcome(folder):
+        return [(r["notebook"], r["parameters"], r["status"], r.get("score", ""), r["error"])
+                for r in csv.DictReader(open(folder / "summary.csv"))]
+
+    assert outcome(parallel) == outcome(sequential)
+    assert [r["status"] for r in csv.DictReader(open(parallel / "summary.csv"))] == ["ok", "failed"]
+    assert "stop here" in open(parallel / "summary.csv").read()
+
+
+def test_core_shares_split_the_cores_without_overlap():
+    shares = runner.core_shares(2)
+    flat = [c for share in shares for c in share]
+    assert len(flat) == len(set(flat)) and all(shares)
+    assert runner.core_shares(10_000) == [[c] for c in flat] or len(runner.core_shares(10_000)) == len(flat)
