@@ -55,13 +55,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers.report import METRICS_ENV, OUTPUT_ENV as OUTPUT_DIR_ENV  # the runner-notebook contract: one home
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 DEFAULT_KERNEL = "python3"
 NOTEBOOK_RE = re.compile(r"^(\d+)_\w+\.ipynb$")
 PARAM_FLAGS = ("-p", "--param")
-METRICS_ENV = "DLFB_METRICS_FILE"
-OUTPUT_DIR_ENV = "DLFB_OUTPUT_DIR"
 FLOAT_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
@@ -770,6 +770,9 @@ def write_summary(executions: list[Execution], output_dir: Path, kernel: str) ->
               f"Versions: {versions}. Each execution's parameters, seed and versions are in its `.run.json` "
               "and in its executed notebook's metadata (`dlfb`).\n\n")
     (output_dir / "summary.md").write_text(header + table + "\n", encoding="utf-8")
+    from helpers import batch_report
+
+    batch_report.write_report(output_dir, executions, header + table)
     return table
 
 
