@@ -504,7 +504,8 @@ def read_metrics(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: float | None = None) -> None:
+def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: float | None = None,
+                  cwd: Path | None = None) -> None:
     """Execute one notebook with papermill, filling in status, wall time, error and metrics.
 
     Status: ``ok``, ``failed``, ``timed out`` (a cell ran longer than ``timeout`` seconds) or
@@ -530,7 +531,7 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
     try:
         papermill.execute_notebook(
             str(execution.notebook), str(executed), parameters=execution.parameters,
-            kernel_name=kernel, cwd=str(execution.notebook.parent), progress_bar=False, log_output=False,
+            kernel_name=kernel, cwd=str(cwd or execution.notebook.parent), progress_bar=False, log_output=False,
             execution_timeout=timeout, **kernel_options(),
         )
         execution.status = "ok"
@@ -811,6 +812,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty output folder")
     run.add_argument("--jobs", type=int, default=1, metavar="N",
                      help="run N executions at a time, each pinned to its share of the CPU cores (default: 1)")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run on Dask distributed: 'local' (a LocalCluster of --jobs workers) or tcp://HOST:8786")
     run.add_argument("--resume", action="store_true",
                      help="in a non-empty --output folder, skip executions that finished ok there with the same "
                           "notebook, parameters and package versions; run failed, interrupted or changed ones")
@@ -886,10 +889,19 @@ def command_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     if args.resume and args.output is None:
         raise UsageError("--resume needs --output: the folder of the run to resume")
+    client = None
+    if args.scheduler:  # connect before anything is written: an unreachable scheduler is a usage error
+        from helpers.dask_runner import connect
+
+        client = connect(args.scheduler, args.jobs)
     output_dir = prepare_output_dir(args.output, args.overwrite or args.resume)
     print(f"Running {len(executions)} execution(s) into {output_dir}", flush=True)
     try:
-        if args.jobs > 1:
+        if client is not None:
+            from helpers.dask_runner import run_on_dask
+
+            run_on_dask(executions, output_dir, args.kernel, args.timeout, client, args.resume)
+        elif args.jobs > 1:
             run_parallel(executions, output_dir, args.kernel, args.timeout, args.jobs, args.resume)
         else:
             run_all(executions, output_dir, args.kernel, args.timeout, args.resume)

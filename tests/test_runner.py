@@ -495,3 +495,33 @@ def test_core_shares_split_the_cores_without_overlap():
     flat = [c for share in shares for c in share]
     assert len(flat) == len(set(flat)) and all(shares)
     assert runner.core_shares(10_000) == [[c] for c in flat] or len(runner.core_shares(10_000)) == len(flat)
+
+
+def test_dask_local_cluster_of_2_workers_gives_the_sequential_summary(tmp_path):
+    sequential, on_dask = tmp_path / "seq", tmp_path / "dask"
+    params = tmp_path / "params.yaml"
+    params.write_text("02_fails:\n  MESSAGE: stop here\n")
+    common = ["01", "02", "--params-file", str(params)]
+    assert run_cli("run", *common, "--output", str(sequential)) == 1
+    assert run_cli("run", *common, "--output", str(on_dask), "--scheduler", "local", "--jobs", "2") == 1
+
+    def outcome(folder):
+        return [(r["notebook"], r["parameters"], r["status"], r.get("score", ""), r["error"])
+                for r in csv.DictReader(open(folder / "summary.csv"))]
+
+    assert outcome(on_dask) == outcome(sequential)
+    names = sorted(p.name for p in on_dask.iterdir())
+    assert {"01_metrics.ipynb", "01_metrics.metrics.json", "01_metrics.run.json", "02_fails.ipynb"} <= set(names)
+    assert (on_dask / "01_metrics_files" / "score.txt").read_text() == "20"
+
+
+def test_unreachable_scheduler_is_refused_before_anything_runs(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as sock:  # a local port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "out"
+    assert run_cli("run", "01", "--output", str(out), "--scheduler", f"tcp://127.0.0.1:{port}") == 2
+    assert "cannot reach the Dask scheduler" in capsys.readouterr().err
+    assert not out.exists()

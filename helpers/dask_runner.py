@@ -1,0 +1,131 @@
+"""Run a batch of notebook executions on Dask distributed: a LocalCluster here, or a cluster's scheduler.
+
+``python -m helpers run ... --scheduler tcp://HOST:8786`` sends each execution to the workers of that
+scheduler; ``--scheduler local --jobs N`` starts a ``dask.distributed.LocalCluster`` of N single-threaded
+workers on this machine, so one code path serves a laptop and a lab. Each worker executes the notebook in a
+temporary folder (the notebook's bytes travel with the task, so workers need no shared disk) and sends back
+every file the execution wrote: the executed notebook, its metrics, its record and its ``_files/`` folder.
+The client writes them into the output folder, exactly where a local run would have.
+
+Workers need the course installed, as for any run (the README's install command, in the same Python
+version); start them by hand (``dask scheduler`` on one machine, ``dask worker tcp://HOST:8786`` on each
+other), over SSH (``dask-ssh``) or on Slurm/PBS (``dask-jobqueue``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from helpers.runner import (DEFAULT_NOTEBOOKS_DIR, Execution, UsageError, describe_error, quiet_papermill,
+                            resume_from_record, run_execution)
+
+CONNECT_TIMEOUT_S = 10
+
+
+def connect(scheduler: str, jobs: int):
+    """A ``distributed.Client`` for ``scheduler`` ("local": a LocalCluster of ``jobs`` workers); a UsageError
+    (exit status 2, before anything runs) when the scheduler cannot be reached."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("--scheduler needs Dask distributed: pip install -r requirements.txt") from None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        return Client(cluster)
+    if not scheduler.startswith(("tcp://", "tls://")):
+        raise UsageError(f"--scheduler {scheduler!r}: give 'local' or an address such as tcp://HOST:8786")
+    try:
+        return Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}); start it with "
+                         "'dask scheduler' and workers with 'dask worker ADDRESS', or use --scheduler local") from None
+
+
+def _pin_worker() -> None:
+    """Give this worker process one share of the machine's cores (its kernels inherit the affinity and use
+    that many threads), so N workers on N cores do not oversubscribe."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        peers = sorted(worker.scheduler_info.get("workers", {}).values(), key=lambda w: str(w.get("name")))
+        local = [w for w in peers if w.get("host") == worker.address.split("://")[-1].rsplit(":", 1)[0]]
+        index = [str(w.get("name")) for w in local].index(str(worker.name))
+        count = len(local)
+    except (ImportError, ValueError, AttributeError):
+        return
+    if hasattr(os, "sched_getaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        share = cores[index::count] if len(cores) >= count else cores
+        os.sched_setaffinity(0, share)
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                     "TF_NUM_INTEROP_THREADS"):
+            os.environ[name] = str(len(share))
+
+
+def execute_remotely(execution: Execution, notebook_bytes: bytes, kernel: str, timeout: float | None):
+    """The task a worker runs: execute the notebook in a temporary folder, return (execution, files)."""
+    _pin_worker()
+    quiet_papermill()
+    work = Path(tempfile.mkdtemp(prefix="dlfb-dask-"))
+    try:
+        source = work / "notebook" / execution.notebook.name
+        source.parent.mkdir()
+        source.write_bytes(notebook_bytes)
+        out = work / "out"
+        out.mkdir()
+        original = execution.notebook
+        execution.notebook = source
+        # The notebooks' relative paths (../requirements.txt) resolve in the worker's installed course.
+        cwd = DEFAULT_NOTEBOOKS_DIR if DEFAULT_NOTEBOOKS_DIR.is_dir() else source.parent
+        run_execution(execution, out, kernel, timeout, cwd=cwd)
+        execution.notebook = original
+        files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        return execution, files
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_on_dask(executions: list[Execution], output_dir: Path, kernel: str, timeout: float | None,
+                client, resume: bool = False) -> None:
+    """Run the executions on the Dask ``client`` (see :func:`connect`) and write what each worker sends
+    back into ``output_dir``; the client (and a LocalCluster behind it) is closed at the end."""
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    todo = [e for e in executions if not (resume and resume_from_record(e, output_dir))]
+    futures: dict = {}
+    try:
+        with tqdm(total=len(executions), initial=len(executions) - len(todo), desc="notebooks", unit="run",
+                  file=sys.stderr) as bar:
+            futures = {client.submit(execute_remotely, e, e.notebook.read_bytes(), kernel, timeout,
+                                     key=f"dlfb-{e.stem}-{e.key[:12]}", pure=False): e for e in todo}
+            for future in as_completed(futures):
+                execution = futures[future]
+                try:
+                    done, files = future.result()
+                    for name, data in files.items():
+                        target = output_dir / name
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(data)
+                    for attribute in ("status", "wall_time", "error", "metrics", "card"):
+                        setattr(execution, attribute, getattr(done, attribute))
+                except Exception as exc:  # noqa: BLE001 - a lost worker: reported, the rest go on
+                    execution.status, execution.error = "failed", f"Dask task failed: {describe_error(exc)}"
+                if execution.status != "ok":
+                    bar.write(f"{execution.status.upper()} {execution.stem}: {execution.error}", file=sys.stderr)
+                bar.update(1)
+    except KeyboardInterrupt:
+        client.cancel(list(futures))
+        raise
+    finally:
+        cluster = getattr(client, "cluster", None)
+        client.close()
+        if cluster is not None:
+            cluster.close()
