@@ -39,7 +39,43 @@ import os
 
 from helpers import quiet_tensorflow
 
+# The level a user chose before importing helpers (None: not chosen); setup() never overrides it.
+_USER_TF_LOG_LEVEL = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 quiet_tensorflow.install()
 
 __version__ = "1.0.0"
+
+
+def setup(tf_log_level: int = 2, figure_style: bool = True) -> dict:
+    """Prepare a notebook in one explicit call (the first cell, before TensorFlow or Keras is imported).
+
+    * TensorFlow's C++ logging: ``TF_CPP_MIN_LOG_LEVEL`` is set to ``tf_log_level`` (default 2: start-up
+      INFO and WARNING lines hidden, ERROR lines still shown), unless you set the variable yourself
+      before importing ``helpers``; set it to 0 to see everything. It takes effect only if TensorFlow
+      is not imported yet. No stream is redirected, so a failing ``import tensorflow`` shows its error.
+    * ``figure_style=True`` applies the course's matplotlib style (:func:`helpers.plots.use_course_style`).
+
+    Returns:
+        ``{"TF_CPP_MIN_LOG_LEVEL": str, "tensorflow_already_imported": bool, "figure_style": bool}``,
+        what was in effect after the call.
+
+    Raises:
+        ValueError: ``tf_log_level`` is not 0, 1, 2 or 3.
+    """
+    import sys
+
+    if tf_log_level not in (0, 1, 2, 3) or isinstance(tf_log_level, bool):
+        raise ValueError(f"tf_log_level={tf_log_level!r}: use 0 (all), 1 (no INFO), 2 (errors only) or 3 (none).")
+    if _USER_TF_LOG_LEVEL is None:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = str(tf_log_level)
+    if figure_style:
+        from helpers import plots
+
+        plots.use_course_style()
+    return {
+        "TF_CPP_MIN_LOG_LEVEL": os.environ["TF_CPP_MIN_LOG_LEVEL"],
+        "tensorflow_already_imported": "tensorflow" in sys.modules,
+        "figure_style": figure_style,
+    }
