@@ -301,6 +301,16 @@ def _int_tuple(value, what: str) -> tuple[int, ...]:
     return tuple(value)
 
 
+class _PickledOrderedDict(collections.OrderedDict):
+    """What ``collections.OrderedDict`` resolves to: PyTorch's pickles create it empty and fill it with
+    ``SETITEMS`` (whose keys the scan checks); building it from arguments would hash unchecked keys."""
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise CheckpointFormatError("OrderedDict built from arguments; PyTorch never writes that")
+        super().__init__()
+
+
 class _RebuildTensor(_RefuseState):
     """Stand-in for ``torch._utils._rebuild_tensor_v2`` / ``_rebuild_tensor``."""
 
@@ -336,7 +346,7 @@ class RestrictedUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str):
         if (module, name) == ("collections", "OrderedDict"):
-            return collections.OrderedDict
+            return _PickledOrderedDict
         if module == "torch._utils" and name in ("_rebuild_tensor_v2", "_rebuild_tensor"):
             return _RebuildTensor()
         if (module, name) == ("torch._utils", "_rebuild_parameter"):
@@ -411,6 +421,14 @@ def _key_text(key) -> str:
 
 # Opcodes that add to the container below them on the stack (its nesting depth may grow).
 _MUTATING_OPS = {"APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS", "BUILD"}
+# Opcodes that push a value whose hash is cheap and cannot be steered into collisions (str and
+# bytes hashes are randomised; floats and small ints have few equal-hash neighbours): the only
+# dictionary keys and set members the scan lets through.
+_PLAIN_KEY_OPS = {
+    "STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8",
+    "BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "FLOAT", "BINFLOAT", "NONE", "NEWTRUE", "NEWFALSE",
+}
+_INT_OPS = {"INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4"}
 
 
 def _scan_pickle(buf: bytes, start: int, what: str) -> int:
@@ -422,9 +440,9 @@ def _scan_pickle(buf: bytes, start: int, what: str) -> int:
     """
     f = io.BytesIO(buf)
     f.seek(start)
-    stack: list[int] = []  # nesting depth of each stack item
+    stack: list[tuple[int, bool]] = []  # per stack item: nesting depth, and whether it is a plain key
     marks: list[int] = []
-    memo: dict[Any, int] = {}
+    memo: dict[Any, tuple[int, bool]] = {}
     try:
         for op, arg, _pos in pickletools.genops(f):
             name = op.name
@@ -465,15 +483,26 @@ def _scan_pickle(buf: bytes, start: int, what: str) -> int:
             if name == "DUP":
                 stack.extend(popped * 2)
                 continue
+            hashed = ()  # the items this opcode hashes: dictionary keys and set members
+            if name in ("SETITEM", "SETITEMS", "DICT"):
+                hashed = popped[0::2]
+            elif name in ("ADDITEMS", "FROZENSET"):
+                hashed = popped
+            if not all(plain for _, plain in hashed):
+                raise CheckpointFormatError(
+                    f"{what}: a dictionary key or set member that is not a string, number, None or bool; "
+                    "PyTorch writes only such keys (and hashing crafted ones can take forever)")
             if container:  # APPEND(S), SETITEM(S), ADDITEMS, BUILD: the container may get deeper
-                depth = max([container[0]] + [d + 1 for d in popped])
+                depth = max([container[0][0]] + [d + 1 for d, _ in popped])
             else:
-                depth = max(popped) + 1 if popped else 0
+                depth = max(d for d, _ in popped) + 1 if popped else 0
             if depth > MAX_NESTING:
                 raise CheckpointFormatError(
                     f"{what}: containers nested more than {MAX_NESTING} levels deep; a real checkpoint "
                     "nests a few levels, so the file is crafted or damaged")
-            stack.extend([depth] * len(after))
+            plain = not popped and not container and (
+                name in _PLAIN_KEY_OPS or (name in _INT_OPS and abs(int(arg)) < 1 << 63))
+            stack.extend([(depth, plain)] * len(after))
             if name == "STOP":
                 return f.tell()
     except ValueError as exc:  # genops: unknown opcode, truncated argument, pickle exhausted

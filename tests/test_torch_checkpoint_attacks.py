@@ -245,3 +245,32 @@ def test_fuzzed_fixtures_load_or_raise_the_readers_error(tmp_path, fixture):
             outcomes["loaded"] += 1
     assert time.perf_counter() - start < 30
     assert outcomes["refused"] > 50, outcomes  # the fuzzing does reach the checks
+
+
+# ------------------------------------------------------------------------------ dictionary keys
+def test_hash_flood_of_colliding_int_keys_is_refused_at_once(tmp_path):
+    """20,000 keys k * (2^61 - 1) all hash alike: inserting them would take quadratic time."""
+    keys = b"".join(b"L%dL\nN" % (k * (2**61 - 1)) for k in range(1, 20_001))
+    path = _legacy_file(tmp_path, b"}(" + keys + b"u.", numel=None)
+    start = time.perf_counter()
+    _raises(path, r"dictionary key")
+    assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("record", [
+    b"}((I1\nI2\ntI0\nu.",        # a tuple as key
+    b"}(L1180591620717411303424L\nI0\nu.",  # an int beyond 64 bits
+    b"(((I1\ntI0\ntd.",          # DICT opcode with a tuple key
+])
+def test_dictionary_keys_must_be_plain(tmp_path, record):
+    _raises(_legacy_file(tmp_path, record, numel=None), r"dictionary key")
+
+
+def test_ordered_dict_from_arguments_is_refused(tmp_path):
+    path = _legacy_file(tmp_path, b"ccollections\nOrderedDict\n(((I1\nI2\ntltR.", numel=None)
+    _raises(path, r"OrderedDict built from arguments")
+
+
+def test_plain_keys_still_load(tmp_path):
+    record = b"}(Va\nI1\nI7\nI2\nF0.5\nI3\nNI4\nu."
+    assert load_checkpoint(_legacy_file(tmp_path, record, numel=None)) == {"a": 1, 7: 2, 0.5: 3, None: 4}
