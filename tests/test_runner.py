@@ -345,7 +345,7 @@ def test_end_to_end_metrics_files_and_environment(default_run):
     assert "DLFB_METRICS_FILE" not in os.environ and "DLFB_OUTPUT_DIR" not in os.environ
     assert sorted(p.name for p in out.iterdir()) == [
         "01_metrics.ipynb", "01_metrics.metrics.json", "01_metrics.run.json", "01_metrics_files", "02_fails.ipynb",
-        "02_fails.run.json", "summary.csv", "summary.md"]
+        "02_fails.run.json", "report.md", "summary.csv", "summary.md"]
 
 
 def test_end_to_end_summary_csv_and_md(default_run):

@@ -1,0 +1,200 @@
+"""Course runner: execute the course notebooks with papermill and summarise the results.
+
+Command line (see ``python -m helpers --help``)::
+
+    python -m helpers list                                   # notebooks, their parameters and defaults
+    python -m helpers run                                    # every notebooks/NN_*.ipynb, in order
+    python -m helpers run 03 05_mlp -p EPOCHS 1 -p SEED=7    # chosen notebooks, overridden parameters
+    python -m helpers run 05 --grid ACTIVATION=relu,tanh --grid EPOCHS=1,3   # 4 executions
+    python -m helpers run --params-file params.yaml --output runs/smoke --overwrite
+    python -m helpers run 05 --preset tutorial               # the tutorial's own settings (helpers.presets)
+
+Each execution writes into the output folder (default ``runs/<YYYYmmdd-HHMMSS>`` under the current
+directory, which must not exist yet or be empty unless ``--overwrite``):
+
+- ``<executed-stem>.ipynb``          the executed copy (``<stem>`` or ``<stem>__NAME=value__...`` for grids)
+- ``<executed-stem>.metrics.json``   metrics the notebook recorded (``helpers.report.record_metrics``)
+- ``<executed-stem>_files/``         files the notebook wrote (removed again when it stays empty)
+- ``summary.csv`` and ``summary.md`` one row per execution: status, wall time, parameters and metrics
+
+The metric contract: before executing a notebook the runner sets ``DLFB_METRICS_FILE`` and
+``DLFB_OUTPUT_DIR`` (to the two paths above) in ``os.environ``; the papermill kernel inherits them.
+
+Parameters file format (YAML)::
+
+    EPOCHS: 1                 # top-level names apply to every notebook that is run
+    SEED: 0
+    05_mlp:                   # a key naming a notebook stem holds parameters for that notebook only
+      ACTIVATION: tanh
+
+Presets (``--preset NAME``, listed by ``python -m helpers list``) are named parameter sets of
+:mod:`helpers.presets`, thresholds included; a preset may also define a grid. Every selected notebook
+must have the preset.
+
+Precedence, lowest first: preset, file top level, file notebook section, ``-p``; ``--grid`` names may not also
+be given with ``-p``. Every parameter must exist in the ``parameters`` cell of each notebook it applies to.
+
+Exit status: 0 all executions succeeded, 1 at least one failed, 2 invalid command line (nothing ran).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from helpers.runner.execution import run_all, run_parallel
+from helpers.runner.planning import DEFAULT_KERNEL, DEFAULT_NOTEBOOKS_DIR, UsageError, check_kernel, discover_notebooks, format_value, normalize_param_argv, notebook_parameters, plan_executions, prepare_output_dir
+from helpers.runner.results import write_summary
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m helpers`` argument parser with its ``run`` and ``list`` sub-commands."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--notebooks-dir", default=str(DEFAULT_NOTEBOOKS_DIR), metavar="DIR",
+                        help="folder holding the NN_*.ipynb notebooks (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers",
+        description="Run the course notebooks with papermill, or list their parameters.",
+        epilog="Examples:\n  python -m helpers list\n  python -m helpers run 03 -p EPOCHS 1\n"
+               "  python -m helpers run 05_mlp --grid ACTIVATION=relu,tanh\n"
+               "Run 'python -m helpers run --help' for all run options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,list,record-times,site}")
+    sub.add_parser("list", parents=[common], help="print the notebooks with their parameters and defaults",
+                   description="Print every notebook with the parameters of its 'parameters' cell and their defaults.")
+    run_help = __doc__.split("\n\n", 1)[1].replace("``", "").replace("::", ":")
+    run = sub.add_parser("run", parents=[common], help="execute notebooks and write a summary",
+                         description=run_help, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
+                     help="stem (03_keras_basics), number (03 or 3) or path; default: all notebooks")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="set a parameter (also: -p NAME VALUE); value parsed as YAML: 3, 0.5, true, text")
+    run.add_argument("--params-file", type=Path, metavar="FILE.yaml",
+                     help="YAML mapping NAME: value for every notebook, plus optional <stem>: {NAME: value} sections")
+    run.add_argument("--preset", metavar="NAME",
+                     help="run each notebook with its preset NAME (e.g. tutorial; see 'python -m helpers list')")
+    run.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
+                     help="run every combination of the grid values (repeatable: cartesian product)")
+    run.add_argument("--output", metavar="DIR", help="output folder (default: a new runs/<YYYYmmdd-HHMMSS>)")
+    run.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty output folder")
+    run.add_argument("--jobs", type=int, default=1, metavar="N",
+                     help="run N executions at a time, each pinned to its share of the CPU cores (default: 1)")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run on Dask distributed: 'local' (a LocalCluster of --jobs workers) or tcp://HOST:8786")
+    run.add_argument("--resume", action="store_true",
+                     help="in a non-empty --output folder, skip executions that finished ok there with the same "
+                          "notebook, parameters and package versions; run failed, interrupted or changed ones")
+    run.add_argument("--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel name (default: %(default)s)")
+    run.add_argument("--timeout", type=positive_seconds, metavar="SECONDS",
+                     help="stop a cell that runs longer than this (reported as 'timed out'); default: no limit")
+    times = sub.add_parser("record-times", help="store a default run's wall times and update README and notebooks",
+                           description="Read RUN_DIR/summary.csv of 'python -m helpers run' (all notebooks, defaults), "
+                                       "store the wall times in notebooks/run_times.json and rewrite the README's "
+                                       "run-time column and each notebook's '**Run time:**' line from them.")
+    times.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="output folder of a default course run")
+    from helpers import website  # python -m helpers site: the course website (helpers/website.py)
+    website.add_parser(sub, common)
+    return parser
+
+
+def command_record_times(args: argparse.Namespace) -> int:
+    """Store a default run's timings and rewrite the README and the notebooks' run-time lines."""
+    from helpers import run_times
+
+    try:
+        seconds = run_times.record(args.run_dir)
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    for stem, value in seconds.items():
+        print(f"{stem:<36} {run_times.format_duration(value)}")
+    print(f"{'total':<36} {run_times.format_duration(sum(seconds.values()))}  (written to {run_times.TIMES_FILE.name}, "
+          "README.md and the notebooks' first cells)")
+    return 0
+
+
+def command_list(args: argparse.Namespace) -> int:
+    """Print each notebook with its parameters, defaults and comments, then its presets."""
+    from helpers import presets
+
+    for notebook in discover_notebooks(Path(args.notebooks_dir)):
+        print(notebook.stem)
+        params = notebook_parameters(notebook)
+        width = max((len(p.name) + len(p.default) for p in params), default=0) + 3
+        for p in params:
+            text = f"{p.name} = {p.default}"
+            print(f"    {text:<{width}}  # {p.help}" if p.help else f"    {text}")
+        if not params:
+            print("    (no parameters cell)")
+        for name, preset in presets.presets_for(notebook.stem).items():
+            settings = [f"{k}={format_value(v)}" for k, v in preset.parameters.items()]
+            settings += [f"{k}={','.join(map(format_value, v))}" for k, v in preset.grid.items()]
+            print(f"  preset {name}: {preset.description}")
+            if settings:
+                print("      " + " ".join(settings))
+            print(f"      python -m helpers run {notebook.stem[:2]} --preset {name}")
+            if not preset.grid and preset.parameters:
+                print(f"      {presets.papermill_command(notebook.stem, name)}")
+    return 0
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type of ``--timeout``: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Validate, execute every planned notebook, print and save the summary; 1 if any failed."""
+    executions = plan_executions(args)
+    check_kernel(args.kernel)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.resume and args.output is None:
+        raise UsageError("--resume needs --output: the folder of the run to resume")
+    client = None
+    if args.scheduler:  # connect before anything is written: an unreachable scheduler is a usage error
+        from helpers.dask_runner import connect
+
+        client = connect(args.scheduler, args.jobs)
+    output_dir = prepare_output_dir(args.output, args.overwrite or args.resume)
+    print(f"Running {len(executions)} execution(s) into {output_dir}", flush=True)
+    try:
+        if client is not None:
+            from helpers.dask_runner import run_on_dask
+
+            run_on_dask(executions, output_dir, args.kernel, args.timeout, client, args.resume)
+        elif args.jobs > 1:
+            run_parallel(executions, output_dir, args.kernel, args.timeout, args.jobs, args.resume)
+        else:
+            run_all(executions, output_dir, args.kernel, args.timeout, args.resume)
+    finally:
+        for e in executions:
+            if e.status == "pending":
+                e.status = "skipped"
+        table = write_summary(executions, output_dir, args.kernel)
+        print(table)
+        print(f"\nSummary: {output_dir / 'summary.md'} and summary.csv", flush=True)
+    return 1 if any(e.status != "ok" for e in executions) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m helpers``; returns the exit status."""
+    argv = normalize_param_argv(list(sys.argv[1:] if argv is None else argv))
+    args = build_parser().parse_args(argv)
+    try:
+        commands = {"run": command_run, "list": command_list, "record-times": command_record_times}
+        from helpers import website  # python -m helpers site (helpers/website.py)
+        commands["site"] = website.command_site
+        return commands[args.command](args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,250 @@
+"""Running executions: one notebook with papermill (status, wall time, metrics, record), a batch in order,
+or in worker processes pinned to their share of the cores.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from helpers.report import METRICS_ENV, OUTPUT_ENV as OUTPUT_DIR_ENV  # the runner-notebook contract: one home
+from helpers.runner.planning import Execution, notebook_parameters
+
+
+def quiet_papermill() -> None:
+    """Silence papermill's INFO logging (it would print one line per cell)."""
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+
+
+def kernel_options() -> dict[str, Any]:
+    """Extra papermill/nbclient options: encrypt kernel traffic where supported.
+
+    Recent ipykernel warns on stderr for every unencrypted TCP kernel; asking jupyter_client to
+    provision CurveZMQ keys (``transport_encryption="auto"``) both secures and silences it.
+    """
+    import zmq
+    from jupyter_client.manager import KernelManager
+    from traitlets.config import Config
+
+    if not KernelManager.class_traits().get("transport_encryption") or not zmq.has("curve"):
+        return {}
+    return {"config": Config({"KernelManager": {"transport_encryption": "auto"}})}
+
+
+def describe_error(exc: BaseException) -> str:
+    """The failing cell, the error type and its whole message (a loader's error ends with the fix)."""
+    if hasattr(exc, "exec_count") and hasattr(exc, "ename"):
+        message = str(exc.evalue or "").strip()
+        return f"cell In [{exc.exec_count}]: {exc.ename}" + (f": {message}" if message else "")
+    if is_timeout(exc):
+        preview = str(exc).split("Here is a preview of the cell contents:", 1)
+        cell = preview[1].strip().strip("-").strip().splitlines()[:2] if len(preview) == 2 else []
+        return "timed out in the cell starting: " + " / ".join(cell) if cell else f"timed out: {exc}".strip()
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` is nbclient's cell timeout (papermill's ``execution_timeout``)."""
+    return type(exc).__name__ == "CellTimeoutError" or isinstance(exc, TimeoutError)
+
+
+def read_metrics(path: Path) -> dict[str, Any]:
+    """Return the metrics a notebook recorded in ``path`` ({} when none or unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: float | None = None,
+                  cwd: Path | None = None) -> None:
+    """Execute one notebook with papermill, filling in status, wall time, error and metrics.
+
+    Status: ``ok``, ``failed``, ``timed out`` (a cell ran longer than ``timeout`` seconds) or
+    ``interrupted`` (Ctrl-C; the partial executed notebook is kept and the interrupt is re-raised).
+    """
+    import papermill
+
+    from helpers import run_record
+
+    executed = output_dir / f"{execution.stem}.ipynb"
+    metrics_file = output_dir / f"{execution.stem}.metrics.json"
+    record_file = run_record.record_path(output_dir, execution.stem)
+    execution.card = run_record.card(execution.parameters,
+                                     {p.name: p.default for p in notebook_parameters(execution.notebook)})
+    save_record(execution, record_file, "running")
+    files_dir = output_dir / f"{execution.stem}_files"
+    metrics_file.unlink(missing_ok=True)
+    shutil.rmtree(files_dir, ignore_errors=True)
+    files_dir.mkdir()
+    saved = {key: os.environ.get(key) for key in (METRICS_ENV, OUTPUT_DIR_ENV)}
+    os.environ[METRICS_ENV], os.environ[OUTPUT_DIR_ENV] = str(metrics_file), str(files_dir)
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(execution.notebook), str(executed), parameters=execution.parameters,
+            kernel_name=kernel, cwd=str(cwd or execution.notebook.parent), progress_bar=False, log_output=False,
+            execution_timeout=timeout, **kernel_options(),
+        )
+        execution.status = "ok"
+    except KeyboardInterrupt:
+        execution.status, execution.error = "interrupted", "interrupted by the user (Ctrl-C); partial notebook kept"
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, the run goes on
+        execution.status = "timed out" if is_timeout(exc) else "failed"
+        execution.error = describe_error(exc)
+    finally:
+        execution.wall_time = time.perf_counter() - start
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+        execution.metrics = read_metrics(metrics_file)
+        save_record(execution, record_file, execution.status)
+        add_card_to_notebook(executed, execution.card)
+    if not any(files_dir.iterdir()):
+        files_dir.rmdir()
+
+
+def save_record(execution: Execution, path: Path, status: str) -> None:
+    """Write the execution's ``.run.json`` (see :mod:`helpers.run_record`)."""
+    from helpers import run_record
+
+    run_record.write_record(path, {
+        "key": execution.key, "notebook": execution.notebook.stem, "preset": execution.preset,
+        "parameters": execution.parameters, "status": status,
+        "wall_time_s": None if execution.wall_time is None else round(execution.wall_time, 1),
+        "error": execution.error, "metrics": execution.metrics, "card": execution.card})
+
+
+def add_card_to_notebook(path: Path, card: dict[str, Any]) -> None:
+    """Store the reproducibility card in the executed notebook's metadata (``metadata.dlfb``)."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # no executed copy (the kernel never started): the .run.json still has the card
+    notebook.setdefault("metadata", {})["dlfb"] = card
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def resume_from_record(execution: Execution, output_dir: Path) -> bool:
+    """Fill ``execution`` from its record when that finished ok under the same key; return whether it did."""
+    from helpers import run_record
+
+    record = run_record.finished(run_record.record_path(output_dir, execution.stem), execution.key)
+    if record is None:
+        return False
+    execution.status, execution.wall_time = "ok", record.get("wall_time_s")
+    execution.metrics, execution.card, execution.resumed = record.get("metrics") or {}, record.get("card") or {}, True
+    return True
+
+
+def core_shares(jobs: int) -> list[list[int]]:
+    """Split this process's CPU cores into ``jobs`` disjoint shares (at least one core each)."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    jobs = max(1, min(jobs, len(cores)))
+    return [cores[i::jobs] for i in range(jobs)]
+
+
+_WORKER_CORES: list[int] = []
+
+
+def _init_worker(shares) -> None:
+    """Process-pool initializer: take one share of the cores, pin this worker (and so its kernels) to it,
+    and limit the kernels' thread pools to its size, so N workers on N cores do not oversubscribe."""
+    global _WORKER_CORES
+    _WORKER_CORES = shares.get()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, _WORKER_CORES)
+    threads = str(len(_WORKER_CORES))
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                 "TF_NUM_INTEROP_THREADS"):
+        os.environ[name] = threads
+    quiet_papermill()
+
+
+def _run_in_worker(execution: Execution, output_dir: Path, kernel: str, timeout: float | None) -> Execution:
+    run_execution(execution, output_dir, kernel, timeout)
+    return execution
+
+
+def refresh_from_record(execution: Execution, output_dir: Path) -> None:
+    """Take an execution's outcome from its record on disk (what a worker process wrote), if it has one."""
+    from helpers import run_record
+
+    record = run_record.read_record(run_record.record_path(output_dir, execution.stem))
+    if not record or record.get("key") != execution.key:
+        return
+    status = record.get("status", "pending")
+    execution.status = "interrupted" if status == "running" else status
+    execution.wall_time, execution.error = record.get("wall_time_s"), record.get("error", "")
+    execution.metrics, execution.card = record.get("metrics") or {}, record.get("card") or {}
+
+
+def run_parallel(executions: list[Execution], output_dir: Path, kernel: str, timeout: float | None,
+                 jobs: int, resume: bool = False) -> None:
+    """Run the executions in ``jobs`` worker processes, each pinned to its share of the cores.
+
+    Ctrl-C stops every worker (each marks its execution 'interrupted' on disk); the outcomes are then
+    read back from the records, so the summary says what really happened to each.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    todo = [e for e in executions if not (resume and resume_from_record(e, output_dir))]
+    shares = core_shares(jobs)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Manager().Queue()
+    for share in shares:
+        queue.put(share)
+    pool = ProcessPoolExecutor(max_workers=len(shares), mp_context=context, initializer=_init_worker,
+                               initargs=(queue,))
+    with tqdm(total=len(executions), initial=len(executions) - len(todo), desc="notebooks", unit="run",
+              file=sys.stderr) as bar:
+        try:
+            futures = {pool.submit(_run_in_worker, e, output_dir, kernel, timeout): e for e in todo}
+            for future in as_completed(futures):
+                execution = futures[future]
+                try:
+                    done = future.result()
+                    execution.__dict__.update(done.__dict__)
+                except Exception as exc:  # noqa: BLE001 - a worker that died: reported, the rest go on
+                    execution.status, execution.error = "failed", f"worker process failed: {describe_error(exc)}"
+                if execution.status != "ok":
+                    bar.write(f"{execution.status.upper()} {execution.stem}: {execution.error}", file=sys.stderr)
+                bar.update(1)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for execution in todo:
+                refresh_from_record(execution, output_dir)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_all(executions: list[Execution], output_dir: Path, kernel: str, timeout: float | None = None,
+            resume: bool = False) -> None:
+    """Run every execution in order under a tqdm progress bar; report failures as they happen.
+
+    With ``resume``, an execution whose record in ``output_dir`` finished ok under the same key is not run again.
+    """
+    from tqdm.auto import tqdm
+
+    quiet_papermill()
+    with tqdm(total=len(executions), desc="notebooks", unit="run", file=sys.stderr) as bar:
+        for execution in executions:
+            bar.set_postfix_str(execution.stem)
+            if resume and resume_from_record(execution, output_dir):
+                bar.update(1)
+                continue
+            run_execution(execution, output_dir, kernel, timeout)
+            if execution.status != "ok":
+                bar.write(f"{execution.status.upper()} {execution.stem}: {execution.error}", file=sys.stderr)
+            bar.update(1)
