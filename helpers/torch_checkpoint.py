@@ -48,9 +48,11 @@ float32), honouring the tensor's storage offset and strides (views and transpose
 A crafted file cannot crash the interpreter or read memory outside the file's own data:
 
 * before the real unpickler runs, the pickle's opcodes are scanned (:func:`pickletools.genops`):
-  every length field is checked against the bytes that are really there, and containers may be
+  every length field is checked against the bytes that are really there, containers may be
   nested at most :data:`MAX_NESTING` levels (a deeply nested tuple used as a dict key would
-  otherwise overflow the C stack while it is hashed);
+  otherwise overflow the C stack while it is hashed), memo indices must count up from 0 (one huge
+  index makes the unpickler allocate gigabytes), and dictionary keys must be strings, numbers,
+  None or bools (crafted colliding keys would make insertion quadratic);
 * the stand-in objects refuse state set by the pickle (``BUILD`` / ``__setstate__``);
 * offsets, sizes and strides are re-checked as plain non-negative ints when a tensor is
   materialised, and the last element a tensor reads must lie inside its storage;
@@ -279,7 +281,7 @@ class _LazyTensor(_RefuseState):
             view = np.lib.stride_tricks.as_strided(
                 flat[offset:],
                 shape=size,
-                strides=tuple(st * itemsize for st in stride),
+                strides=tuple(st * itemsize if n > 1 else 0 for n, st in zip(size, stride)),  # unused if n == 1
                 writeable=False,
             )
             out = np.array(view, copy=True, order="C")
@@ -444,12 +446,19 @@ def _scan_pickle(buf: bytes, start: int, what: str) -> int:
     marks: list[int] = []
     memo: dict[Any, tuple[int, bool]] = {}
     try:
-        for op, arg, _pos in pickletools.genops(f):
+        for count, (op, arg, _pos) in enumerate(pickletools.genops(f)):
             name = op.name
             if name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
                 if not stack:
                     raise CheckpointFormatError(f"{what}: memo store on an empty stack")
-                memo[len(memo) if name == "MEMOIZE" else arg] = stack[-1]
+                index = len(memo) if name == "MEMOIZE" else arg
+                # Picklers number memo slots 0, 1, 2, ...; the unpickler sizes its memo table by the
+                # largest index, so one PUT of index 10^9 would allocate gigabytes.
+                if type(index) is not int or not 0 <= index <= count:
+                    raise CheckpointFormatError(
+                        f"{what}: memo index {_short.repr(index)} after {count} opcodes; picklers number "
+                        "memo slots from 0, so the file is crafted or damaged")
+                memo[index] = stack[-1]
                 continue
             before = op.stack_before
             if pickletools.markobject in before:
@@ -696,10 +705,14 @@ def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYT
     """
     path = Path(path)
     budget = _Budget(max_bytes)
-    fmt = checkpoint_format(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"PyTorch checkpoint not found: {path}")
     try:
+        fmt = checkpoint_format(path)
         obj, _ = _load_zip(path, budget) if fmt == "zip" else _load_legacy(path, budget)
         return _materialise(obj, budget)
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise  # the file system's answer, not damage in the file
     except CheckpointError as exc:
         if str(exc).startswith(str(path)):
             raise

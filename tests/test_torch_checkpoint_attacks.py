@@ -274,3 +274,32 @@ def test_ordered_dict_from_arguments_is_refused(tmp_path):
 def test_plain_keys_still_load(tmp_path):
     record = b"}(Va\nI1\nI7\nI2\nF0.5\nI3\nNI4\nu."
     assert load_checkpoint(_legacy_file(tmp_path, record, numel=None)) == {"a": 1, 7: 2, 0.5: 3, None: 4}
+
+
+def test_fuzzed_pickle_inside_a_valid_zip(tmp_path):
+    """The zip's CRC catches most flips above; here data.pkl is damaged and the zip rebuilt around it,
+    so the damage reaches the unpickler. 60 seeded cases: each loads, or raises CheckpointError."""
+    with zipfile.ZipFile(FIXTURES / "tiny_zip.pth") as src:
+        entries = {name: src.read(name) for name in src.namelist()}
+    pkl = next(name for name in entries if name.endswith("/data.pkl"))
+    rng = np.random.default_rng(5)
+    path = tmp_path / "fuzzed.pth"
+    refused = 0
+    for damaged in _fuzz_cases(entries[pkl], rng, 60):
+        with zipfile.ZipFile(path, "w") as zf:
+            for name, raw in entries.items():
+                zf.writestr(name, damaged if name == pkl else raw)
+        try:
+            load_checkpoint(path, max_bytes=1 << 20)
+        except CheckpointError as exc:
+            assert str(exc).startswith(str(path)), exc
+            refused += 1
+    assert refused > 20
+
+
+def test_huge_memo_index_is_refused_before_allocating(tmp_path):
+    """LONG_BINPUT 10^9: the unpickler would size its memo table for a billion entries (gigabytes)."""
+    path = _legacy_file(tmp_path, b"N" + b"r" + struct.pack("<I", 1_000_000_000) + b".", numel=None)
+    start = time.perf_counter()
+    _raises(path, r"memo index")
+    assert time.perf_counter() - start < 2
