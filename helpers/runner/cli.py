@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m helpers run 05_mlp --grid ACTIVATION=relu,tanh\n"
                "Run 'python -m helpers run --help' for all run options.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,list,record-times,site}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,list,record-times,store,site}")
     sub.add_parser("list", parents=[common], help="print the notebooks with their parameters and defaults",
                    description="Print every notebook with the parameters of its 'parameters' cell and their defaults.")
     run_help = __doc__.split("\n\n", 1)[1].replace("``", "").replace("::", ":")
@@ -93,9 +93,26 @@ def build_parser() -> argparse.ArgumentParser:
                                        "store the wall times in notebooks/run_times.json and rewrite the README's "
                                        "run-time column and each notebook's '**Run time:**' line from them.")
     times.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="output folder of a default course run")
+    stored = sub.add_parser("store", help="store a default run's executed notebooks as the course's notebooks",
+                            description="Copy the executed notebooks of RUN_DIR (a default run of every notebook) over "
+                                        "notebooks/, written as JupyterLab writes them, then record their run times "
+                                        "(as record-times does).")
+    stored.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="output folder of a default course run")
     from helpers import website  # python -m helpers site: the course website (helpers/website.py)
     website.add_parser(sub, common)
     return parser
+
+
+def command_store(args: argparse.Namespace) -> int:
+    """Store a default run's executed notebooks as the course's notebooks, then record the run times."""
+    from helpers import store
+
+    try:
+        stems = store.store(args.run_dir)
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"stored {len(stems)} notebooks from {args.run_dir} into notebooks/ and recorded their run times")
+    return 0
 
 
 def command_record_times(args: argparse.Namespace) -> int:
@@ -188,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = normalize_param_argv(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     try:
-        commands = {"run": command_run, "list": command_list, "record-times": command_record_times}
+        commands = {"run": command_run, "list": command_list, "record-times": command_record_times,
+                    "store": command_store}
         from helpers import website  # python -m helpers site (helpers/website.py)
         commands["site"] = website.command_site
         return commands[args.command](args)
