@@ -7,12 +7,29 @@ Each function returns the checked value, so a notebook can write
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
 
 class ExpectationError(AssertionError):
     """A value computed in a notebook did not meet the course's expectation."""
+
+
+#: Set by the course runner for an execution whose parameters differ from those its thresholds were
+#: tuned for (and no preset brought its own): a missed threshold is then reported, not raised.
+REPORT_ENV = "DLFB_EXPECTATIONS_FILE"
+
+
+def _missed_threshold(message: str) -> None:
+    """Raise :class:`ExpectationError`, or, under the runner's report mode, record the miss and go on,
+    so a sweep keeps the metrics it exists for and the runner marks the run 'below expectation'."""
+    target = os.environ.get(REPORT_ENV)
+    if not target:
+        raise ExpectationError(message)
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write(message.replace("\n", " ") + "\n")
+    print(f"BELOW EXPECTATION  {message}")
 
 
 def _ok(what: str, detail: str) -> None:
@@ -23,8 +40,9 @@ def expect_at_least(value: float, threshold: float, what: str) -> float:
     """Check ``value >= threshold`` (e.g. an accuracy against the notebook's minimum)."""
     value = float(value)
     if math.isnan(value) or value < threshold:
-        raise ExpectationError(f"{what} = {value:.4f}, expected at least {threshold}. "
-                               f"Train longer or on more data (see the parameters cell), or check the inputs.")
+        _missed_threshold(f"{what} = {value:.4f}, expected at least {threshold}. "
+                          f"Train longer or on more data (see the parameters cell), or check the inputs.")
+        return value
     _ok(what, f"{value:.4f} >= {threshold}")
     return value
 
@@ -33,7 +51,8 @@ def expect_at_most(value: float, threshold: float, what: str) -> float:
     """Check ``value <= threshold`` (e.g. a loss, or an accuracy that must stay low)."""
     value = float(value)
     if math.isnan(value) or value > threshold:
-        raise ExpectationError(f"{what} = {value:.4f}, expected at most {threshold}.")
+        _missed_threshold(f"{what} = {value:.4f}, expected at most {threshold}.")
+        return value
     _ok(what, f"{value:.4f} <= {threshold}")
     return value
 

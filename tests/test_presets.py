@@ -129,3 +129,44 @@ def test_papermill_command_spells_values_as_papermill_reads_them(monkeypatch):
         "papermill 05_x.ipynb 05_x_t.ipynb -p FLAG False -p N None -p RATE 0.001 -y '{\"NAMES\": [\"a\", \"b\"]}'")
     with pytest.raises(ValueError, match="is a grid"):
         presets.papermill_command("05_g", "g")
+
+
+def test_varied_run_reports_a_missed_threshold_and_keeps_its_metrics(tmp_path, monkeypatch):
+    import csv
+
+    import nbformat
+
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("SCORE = 10\nMIN_SCORE = 8", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("from helpers import checks, report\n"
+                                          "checks.expect_at_least(SCORE, MIN_SCORE, 'score')\n"
+                                          "report.record_metrics(score=SCORE)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, folder / "01_scores.ipynb")
+    monkeypatch.setattr(presets, "PRESETS", {"01_scores": {
+        "low": Preset("a preset whose own threshold is missed", parameters={"SCORE": 5, "MIN_SCORE": 8})}})
+
+    def run(name, *argv):
+        out = tmp_path / name
+        status = runner.main(["run", "--notebooks-dir", str(folder), "--output", str(out), *argv])
+        return status, next(csv.DictReader(open(out / "summary.csv")))
+
+    status, row = run("defaults")
+    assert status == 0 and row["status"] == "ok"
+    status, row = run("varied", "-p", "SCORE", "5")
+    assert status == 1 and row["status"] == "below expectation" and row["score"] == "5"
+    assert "score = 5.0000, expected at least 8" in row["error"]
+    status, row = run("preset", "--preset", "low")  # a preset's thresholds are its own: a miss fails the run
+    assert status == 1 and row["status"] == "failed" and "ExpectationError" in row["error"] and not row.get("score")
+
+
+def test_thresholds_fit_only_the_defaults_or_the_preset():
+    preset = Preset("p", parameters={"EPOCHS": 20}, grid={"RATE": [0.1, 0.2]})
+    assert runner.thresholds_fit({}, Preset(""))
+    assert runner.thresholds_fit({"EPOCHS": 20, "RATE": 0.2}, preset)
+    assert not runner.thresholds_fit({"EPOCHS": 3}, preset)
+    assert not runner.thresholds_fit({"EPOCHS": 20, "SEED": 1}, preset)
+    assert not runner.thresholds_fit({"EPOCHS": 1}, Preset(""))

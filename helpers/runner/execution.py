@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from helpers.checks import REPORT_ENV
 from helpers.report import METRICS_ENV, OUTPUT_ENV as OUTPUT_DIR_ENV  # the runner-notebook contract: one home
 from helpers.runner.planning import Execution, notebook_parameters
 
@@ -67,7 +68,9 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
                   cwd: Path | None = None) -> None:
     """Execute one notebook with papermill, filling in status, wall time, error and metrics.
 
-    Status: ``ok``, ``failed``, ``timed out`` (a cell ran longer than ``timeout`` seconds) or
+    Status: ``ok``, ``below expectation`` (it ran, but with parameters its thresholds were not set for it
+    missed one: see :func:`helpers.runner.planning.thresholds_fit`), ``failed``, ``timed out`` (a cell ran
+    longer than ``timeout`` seconds) or
     ``interrupted`` (Ctrl-C; the partial executed notebook is kept and the interrupt is re-raised).
     """
     import papermill
@@ -84,8 +87,14 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
     metrics_file.unlink(missing_ok=True)
     shutil.rmtree(files_dir, ignore_errors=True)
     files_dir.mkdir()
-    saved = {key: os.environ.get(key) for key in (METRICS_ENV, OUTPUT_DIR_ENV)}
+    expectations_file = output_dir / f"{execution.stem}.expectations.txt"
+    expectations_file.unlink(missing_ok=True)
+    saved = {key: os.environ.get(key) for key in (METRICS_ENV, OUTPUT_DIR_ENV, REPORT_ENV)}
     os.environ[METRICS_ENV], os.environ[OUTPUT_DIR_ENV] = str(metrics_file), str(files_dir)
+    if execution.strict:
+        os.environ.pop(REPORT_ENV, None)
+    else:
+        os.environ[REPORT_ENV] = str(expectations_file)
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -105,6 +114,10 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
         execution.metrics = read_metrics(metrics_file)
+        if expectations_file.exists():
+            missed = [line for line in expectations_file.read_text(encoding="utf-8").splitlines() if line]
+            if execution.status == "ok" and missed:
+                execution.status, execution.error = "below expectation", " | ".join(missed)
         save_record(execution, record_file, execution.status)
         add_card_to_notebook(executed, execution.card)
     if not any(files_dir.iterdir()):

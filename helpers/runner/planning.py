@@ -49,6 +49,7 @@ class Execution:
     error: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     preset: str | None = None  # the --preset the parameters came from
+    strict: bool = True  # False: parameters the thresholds were not set for; a missed threshold is reported
     resumed: bool = False  # True when --resume took the result from an earlier run's record
     card: dict[str, Any] = field(default_factory=dict)  # versions, device, seed, parameters (helpers.run_record)
 
@@ -359,9 +360,23 @@ def plan_executions(args: argparse.Namespace) -> list[Execution]:
             for value in values:
                 check_value_types(notebook, {name: value})
         for combo in expand_grid(notebook_grid):
-            executions.append(Execution(notebook, {**base, **combo}, combo, preset=args.preset))
+            parameters = {**base, **combo}
+            executions.append(Execution(notebook, parameters, combo, preset=args.preset,
+                                        strict=thresholds_fit(parameters, preset)))
     check_unique_stems(executions)
     return executions
+
+
+def thresholds_fit(parameters: dict[str, Any], preset) -> bool:
+    """Whether the notebook's thresholds were set for these parameters: none given beyond what the preset
+    (or, with no preset, the defaults) brings. Otherwise a missed threshold is reported as 'below
+    expectation' instead of failing the run (see :mod:`helpers.checks`)."""
+    own = {**preset.parameters}
+    for name, value in parameters.items():
+        in_grid = any(value == v for v in preset.grid.get(name, []))
+        if not in_grid and (name not in own or own[name] != value):
+            return False
+    return True
 
 
 def load_preset(stem: str, name: str | None):
