@@ -33,6 +33,9 @@ Importing this package is cheap: it imports no TensorFlow. It only makes TensorF
 logging quiet (``TF_CPP_MIN_LOG_LEVEL=3`` unless you chose a level yourself, and
 :mod:`helpers.quiet_tensorflow` for the start-up lines), so a notebook that imports ``helpers``
 before TensorFlow keeps its stderr clean.
+
+:func:`setup` is the explicit replacement the notebooks will move to (first cell, before TensorFlow):
+``TF_CPP_MIN_LOG_LEVEL=2`` (TensorFlow's errors stay visible, nothing is redirected) and the figure style.
 """
 
 import os
