@@ -61,6 +61,16 @@ def varied_parameters(executions) -> list[str]:
     return varied
 
 
+def _pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (the runner draws figures for files, never a window)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "model"
 
@@ -73,11 +83,7 @@ def label(execution) -> str:
 
 def plot_curves(output_dir: Path, executions) -> list[Path]:
     """One figure per model name: every execution's validation loss (and accuracy) per epoch, overlaid."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     per_model: dict[str, list[tuple[str, dict]]] = {}
     for e in executions:
         for model, history in histories(output_dir, e.stem).items():
@@ -106,11 +112,7 @@ def plot_curves(output_dir: Path, executions) -> list[Path]:
 
 def plot_metrics_vs_parameters(output_dir: Path, executions) -> list[Path]:
     """For each varied parameter with orderable values and each numeric metric: metric against parameter."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     paths = []
     finished = [e for e in executions if e.metrics]
     for name in varied_parameters(finished):

@@ -473,6 +473,12 @@ def test_resume_after_a_real_interrupt_reruns_only_the_interrupted(tmp_path):
     assert (out / "01_quick.ipynb").stat().st_mtime_ns == stamp
 
 
+def outcome(folder):
+    """What a batch's summary says about each execution, minus timings (to compare two ways of running it)."""
+    return [(r["notebook"], r["parameters"], r["status"], r.get("score", ""), r["error"])
+            for r in csv.DictReader(open(folder / "summary.csv"))]
+
+
 def test_jobs_2_gives_the_same_summary_as_sequential(tmp_path):
     sequential, parallel = tmp_path / "seq", tmp_path / "par"
     params = tmp_path / "params.yaml"
@@ -480,10 +486,6 @@ def test_jobs_2_gives_the_same_summary_as_sequential(tmp_path):
     common = ["01", "02", "--params-file", str(params)]
     assert run_cli("run", *common, "--output", str(sequential)) == 1
     assert run_cli("run", *common, "--output", str(parallel), "--jobs", "2") == 1
-
-    def outcome(folder):
-        return [(r["notebook"], r["parameters"], r["status"], r.get("score", ""), r["error"])
-                for r in csv.DictReader(open(folder / "summary.csv"))]
 
     assert outcome(parallel) == outcome(sequential)
     assert [r["status"] for r in csv.DictReader(open(parallel / "summary.csv"))] == ["ok", "failed"]
@@ -504,10 +506,6 @@ def test_dask_local_cluster_of_2_workers_gives_the_sequential_summary(tmp_path):
     common = ["01", "02", "--params-file", str(params)]
     assert run_cli("run", *common, "--output", str(sequential)) == 1
     assert run_cli("run", *common, "--output", str(on_dask), "--scheduler", "local", "--jobs", "2") == 1
-
-    def outcome(folder):
-        return [(r["notebook"], r["parameters"], r["status"], r.get("score", ""), r["error"])
-                for r in csv.DictReader(open(folder / "summary.csv"))]
 
     assert outcome(on_dask) == outcome(sequential)
     names = sorted(p.name for p in on_dask.iterdir())
