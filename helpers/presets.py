@@ -246,7 +246,8 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         "MIN_FINE_TUNED_ACCURACY": 0.95, "MAX_DROP_VS_FROZEN": 0.02},
             tutorial_figures="tutorial (VGG16, 150 vegetable photos): 15 -> 9 -> 3 errors of 150 "
                              "(frozen + head, last block, last block + augmentation); talk: ~95 % after fine-tuning",
-            measured="",
+            measured="2026-11-25, 2 shared CPU cores, offline EfficientNet-Lite0 at 160 px, mirror cats_vs_dogs "
+                     "1,000/400: 7 -> 5 -> 5 errors of 400 (0.983, 0.988, 0.988); 1,074 s wall",
         ),
     },
 }
