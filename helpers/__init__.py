@@ -1,6 +1,8 @@
 """Helpers for the "Deep Learning for Beginners, executed" course.
 
-The notebooks tell the story; this package holds the repeated mechanics they import.
+The notebooks tell the story; this package holds the repeated mechanics they import. Each notebook
+starts with one explicit call, :func:`setup`; importing the package itself changes nothing global
+(no environment variable, no import hook, no matplotlib setting).
 
 Shared by every notebook:
 
@@ -11,8 +13,18 @@ Shared by every notebook:
 - :mod:`helpers.checks`         the expectations a notebook asserts, with readable errors
 - :mod:`helpers.training`       seeding and a one-line-per-epoch training log
 - :mod:`helpers.report`         metrics recorded for the course runner, and the run's output folder
-- :mod:`helpers.runner`         ``python -m helpers run``: execute notebooks with papermill
-- :mod:`helpers.quiet_tensorflow`  keeps TensorFlow's C++ start-up lines out of the notebooks
+- :mod:`helpers.quiet_tensorflow`  imports TensorFlow with its C++ start-up lines filtered out (for :func:`setup`)
+
+Running the course (``python -m helpers``):
+
+- :mod:`helpers.runner`         ``run`` / ``list``: execute notebooks with papermill (planning, execution, results, cli)
+- :mod:`helpers.presets`        the notebooks' named configurations (``--preset tutorial`` and experiment grids)
+- :mod:`helpers.run_record`     each execution's key and reproducibility card (``--resume``)
+- :mod:`helpers.batch_report`   a batch's curves, metric-vs-parameter figures and slowest cells
+- :mod:`helpers.dask_runner`    the same batch on Dask distributed (``--scheduler``)
+- :mod:`helpers.run_times`      run times from one measured run (``record-times``)
+- :mod:`helpers.store`          a run's executed notebooks stored as the course's notebooks (``store``)
+- :mod:`helpers.website`        the course website (``site``), with :mod:`helpers.website_pages`
 
 One topic each (the notebook that uses it first in brackets):
 
@@ -28,57 +40,45 @@ One topic each (the notebook that uses it first in brackets):
 - :mod:`helpers.model_zoo`      architectures and sizes of the classic ImageNet models (09)
 - :mod:`helpers.transfer`       cached bottleneck features, heads, freezing, misclassifications (10, 11)
 - :mod:`helpers.models`         builders for the tutorials' networks: ``mlp``, ``cnn``, ``autoencoder``, ``scratch_cnn``
-
-Importing this package is cheap: it imports no TensorFlow. It only makes TensorFlow's C++
-logging quiet (``TF_CPP_MIN_LOG_LEVEL=3`` unless you chose a level yourself, and
-:mod:`helpers.quiet_tensorflow` for the start-up lines), so a notebook that imports ``helpers``
-before TensorFlow keeps its stderr clean.
-
-:func:`setup` is the explicit replacement the notebooks will move to (first cell, before TensorFlow):
-``TF_CPP_MIN_LOG_LEVEL=2`` (TensorFlow's errors stay visible, nothing is redirected) and the figure style.
 """
 
 import os
-
-from helpers import quiet_tensorflow
-
-# The level a user chose before importing helpers (None: not chosen); setup() never overrides it.
-_USER_TF_LOG_LEVEL = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-quiet_tensorflow.install()
+import sys
 
 __version__ = "1.0.0"
 
 
 def setup(tf_log_level: int = 2, figure_style: bool = True) -> dict:
-    """Prepare a notebook in one explicit call (the first cell, before TensorFlow or Keras is imported).
+    """Prepare a notebook in one explicit call: the first code cell after the parameters.
 
-    * TensorFlow's C++ logging: ``TF_CPP_MIN_LOG_LEVEL`` is set to ``tf_log_level`` (default 2: start-up
-      INFO and WARNING lines hidden, ERROR lines still shown), unless you set the variable yourself
-      before importing ``helpers``; set it to 0 to see everything. It takes effect only if TensorFlow
-      is not imported yet. No stream is redirected, so a failing ``import tensorflow`` shows its error.
+    * TensorFlow's C++ logging: ``TF_CPP_MIN_LOG_LEVEL`` is set to ``tf_log_level`` (default 2: INFO and
+      WARNING lines hidden, ERROR lines shown) unless you set the variable yourself; set it to 0 to see
+      everything. TensorFlow is then imported with its start-up lines filtered
+      (:func:`helpers.quiet_tensorflow.import_tensorflow_quietly`): what it prints while loading is
+      captured, the known start-up notices are dropped, anything else is printed again, and a failing
+      ``import tensorflow`` shows its error.
     * ``figure_style=True`` applies the course's matplotlib style (:func:`helpers.plots.use_course_style`).
 
+    To opt out, do not call it (the notebooks then print TensorFlow's start-up lines and use
+    matplotlib's own style), or call ``helpers.setup(tf_log_level=0, figure_style=False)``.
+
     Returns:
-        ``{"TF_CPP_MIN_LOG_LEVEL": str, "tensorflow_already_imported": bool, "figure_style": bool}``,
-        what was in effect after the call.
+        ``{"TF_CPP_MIN_LOG_LEVEL": str, "tensorflow_already_imported": bool, "figure_style": bool}``.
 
     Raises:
         ValueError: ``tf_log_level`` is not 0, 1, 2 or 3.
     """
-    import sys
-
     if tf_log_level not in (0, 1, 2, 3) or isinstance(tf_log_level, bool):
         raise ValueError(f"tf_log_level={tf_log_level!r}: use 0 (all), 1 (no INFO), 2 (errors only) or 3 (none).")
-    if _USER_TF_LOG_LEVEL is None:
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = str(tf_log_level)
+    already = sys.modules.get("tensorflow") is not None
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", str(tf_log_level))
+    if not already:
+        from helpers import quiet_tensorflow
+
+        quiet_tensorflow.import_tensorflow_quietly()
     if figure_style:
         from helpers import plots
 
         plots.use_course_style()
-    return {
-        "TF_CPP_MIN_LOG_LEVEL": os.environ["TF_CPP_MIN_LOG_LEVEL"],
-        "tensorflow_already_imported": "tensorflow" in sys.modules,
-        "figure_style": figure_style,
-    }
+    return {"TF_CPP_MIN_LOG_LEVEL": os.environ["TF_CPP_MIN_LOG_LEVEL"], "tensorflow_already_imported": already,
+            "figure_style": figure_style}

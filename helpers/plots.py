@@ -28,11 +28,9 @@ CORRECT_COLOR, WRONG_COLOR = "tab:green", "tab:red"
 
 
 def use_course_style() -> None:
-    """Apply the course's matplotlib style (small, light grid, no top/right spines)."""
+    """Apply the course's matplotlib style (small, light grid, no top/right spines); :func:`helpers.setup`
+    calls it, importing this module does not."""
     plt.rcParams.update(COURSE_STYLE)
-
-
-use_course_style()
 
 
 def _history_dict(history) -> dict:

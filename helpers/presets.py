@@ -157,7 +157,13 @@ PRESETS: dict[str, dict[str, Preset]] = {
                               "validation loss (overfitting); with augmentation 'the test accuracy is greater than "
                               "training accuracy'. Book MNIST CNN: 99.06 % (10 epochs, 60,000 digits). MLP of the "
                               "previous part: 98.3 % on centred digits."),
-            measured="not yet run",
+            measured=("Not run through the notebook on 2 CPU cores (about 2.5 hours per CIFAR-10 run). The same network "
+                      "(the course's builder) and schedule, run by benchmarks/cifar10_tutorial.py on one NVIDIA H100 "
+                      "with Keras 3.15.1 on JAX, all 50,000 training images, 100 epochs, RMSprop 0.001: test accuracy "
+                      "0.784 without augmentation (batch 256; training minus validation accuracy +0.068, validation "
+                      "loss lowest at epoch 28, 0.679, then 0.687), 0.810 with flips and shifts of up to 3 px applied "
+                      "in NumPy (batch 200; gap -0.024, validation above training in 98 of 100 epochs); 79 s and 435 s. "
+                      "Record: benchmarks/results/cifar10_tutorial_h100.json."),
         ),
     },
     "07_activation_functions": {

@@ -7,17 +7,14 @@ import helpers
 
 
 def test_setup_sets_level_2_and_the_figure_style(monkeypatch):
-    monkeypatch.setattr(helpers, "_USER_TF_LOG_LEVEL", None)
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")  # what import helpers sets today
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     with matplotlib.rc_context({"axes.spines.top": True}):
         state = helpers.setup()
         assert matplotlib.rcParams["axes.spines.top"] is False
     assert state["TF_CPP_MIN_LOG_LEVEL"] == "2" and state["figure_style"] is True
-    assert helpers.setup(tf_log_level=0, figure_style=False)["TF_CPP_MIN_LOG_LEVEL"] == "0"
 
 
 def test_setup_keeps_the_users_own_level(monkeypatch):
-    monkeypatch.setattr(helpers, "_USER_TF_LOG_LEVEL", "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")
     assert helpers.setup(figure_style=False)["TF_CPP_MIN_LOG_LEVEL"] == "1"
 
