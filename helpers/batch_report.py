@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from helpers.training import HISTORIES_FILE
+from helpers.report import HISTORIES_FILE  # not helpers.training: the runner must not import Keras
 
 MAX_CURVE_FIGURES = 12
 

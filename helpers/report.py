@@ -20,6 +20,7 @@ from pathlib import Path
 
 METRICS_ENV = "DLFB_METRICS_FILE"
 OUTPUT_ENV = "DLFB_OUTPUT_DIR"
+HISTORIES_FILE = "histories.json"  # training histories in the output folder (helpers.training.EpochLine)
 
 _temporary_output: Path | None = None
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import keras
 
-HISTORIES_FILE = "histories.json"
+from helpers.report import HISTORIES_FILE
 
 
 def seed_everything(seed: int, deterministic_ops: bool = True) -> None:

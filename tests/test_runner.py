@@ -523,3 +523,19 @@ def test_unreachable_scheduler_is_refused_before_anything_runs(tmp_path, capsys)
     assert run_cli("run", "01", "--output", str(out), "--scheduler", f"tcp://127.0.0.1:{port}") == 2
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_relative_output_folder_still_collects_metrics(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the kernel runs in the notebooks' folder: the runner must hand it absolute paths
+    assert run_cli("run", "01", "--output", "relative/out") == 0
+    row = next(csv.DictReader(open(tmp_path / "relative" / "out" / "summary.csv")))
+    assert row["score"] == "20" and (tmp_path / "relative" / "out" / "01_metrics_files" / "score.txt").exists()
+
+
+def test_the_runner_imports_neither_tensorflow_nor_keras():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom helpers import runner, batch_report, run_record, dask_runner, run_times, store\n"
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split() == ["False", "False"]

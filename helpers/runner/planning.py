@@ -426,4 +426,4 @@ def prepare_output_dir(output: str | None, overwrite: bool) -> Path:
             raise UsageError(f"output folder {path} is not empty; choose another --output, add --resume to skip "
                              "what already finished there, or --overwrite to run everything again")
     path.mkdir(parents=True, exist_ok=True)
-    return path
+    return path.resolve()  # absolute: the kernels run in the notebooks' folder, and read these paths there
