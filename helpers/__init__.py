@@ -48,12 +48,16 @@ import sys
 __version__ = "1.0.0"
 
 
-def setup(tf_log_level: int = 2, figure_style: bool = True) -> dict:
+def setup(tf_log_level: int = 3, figure_style: bool = True) -> dict:
     """Prepare a notebook in one explicit call: the first code cell after the parameters.
 
-    * TensorFlow's C++ logging: ``TF_CPP_MIN_LOG_LEVEL`` is set to ``tf_log_level`` (default 2: INFO and
-      WARNING lines hidden, ERROR lines shown) unless you set the variable yourself; set it to 0 to see
-      everything. TensorFlow is then imported with its start-up lines filtered
+    * TensorFlow's C++ logging: ``TF_CPP_MIN_LOG_LEVEL`` is set to ``tf_log_level`` unless you set the
+      variable yourself. The default is 3 because, measured with TensorFlow 2.21 and Keras 3.15, level 2
+      prints harmless C++ ERROR lines into every training cell (``NodeDef mentions attribute
+      use_unbounded_threadpool which is not in the op definition``, grappler's ``remapper failed``).
+      Level 3 hides only TensorFlow's C++ log lines: every Python exception, TensorFlow's errors
+      included, still shows. Pass 2 (errors) or 0 (everything) to see them. TensorFlow is then
+      imported with its start-up lines filtered
       (:func:`helpers.quiet_tensorflow.import_tensorflow_quietly`): what it prints while loading is
       captured, the known start-up notices are dropped, anything else is printed again, and a failing
       ``import tensorflow`` shows its error.

@@ -33,7 +33,7 @@ file ``<KERAS_HOME or ~/.keras>/models/efficientnet_lite0-57934424_imagenet.weig
 Layer names follow ``keras.applications.EfficientNetB0``: ``stem_conv``, ``stem_bn``,
 ``block1a_dwconv``, ``block2a_expand_conv``, ``block6d_project_bn``, ``block7a_...``, ``top_conv``,
 ``top_bn``, ``top_activation``, ``avg_pool``, ``top_dropout``, ``predictions``; so "unfreeze the last
-block" is ``unfreeze_from(model, "block7a")``.
+block" is ``helpers.transfer.freeze_all_but(model, from_layer="block7a")`` (the course's one freezing function).
 
 Padding. The reference PyTorch implementation (package ``efficientnet-lite-pytorch``,
 ``Conv2dStaticSamePadding``) pads every convolution explicitly with ``nn.ZeroPad2d`` computed from
@@ -57,7 +57,6 @@ Public API::
     load_imagenet_weights(model, variant) -> Path    (converts or reuses the cached .weights.h5)
     convert_state_dict(state_dict, model, variant) -> {layer_name: [arrays]}
     block_names(model) -> ["stem", "block1a", ..., "block7a", "top"]
-    unfreeze_from(model, first_layer="block7a", train_batchnorm=False) -> int
 """
 
 from __future__ import annotations
@@ -84,7 +83,6 @@ __all__ = [
     "keras_models_dir",
     "load_imagenet_weights",
     "preprocess_input",
-    "unfreeze_from",
     "weights_file",
 ]
 
@@ -493,25 +491,3 @@ def block_names(model) -> list[str]:
             if head not in names:
                 names.append(head)
     return names
-
-
-def unfreeze_from(model, first_layer: str = "block7a", train_batchnorm: bool = False) -> int:
-    """Make layers from the first one whose name starts with ``first_layer`` onwards trainable.
-
-    Everything before stays frozen. BatchNormalization layers stay frozen unless
-    ``train_batchnorm`` (the usual advice when fine-tuning on a small dataset). Recompile the
-    model afterwards. Returns the number of trainable weight tensors.
-    """
-    from keras import layers
-
-    model.trainable = True
-    names = [layer.name for layer in model.layers]
-    starts = [i for i, n in enumerate(names) if n.startswith(first_layer)]
-    if not starts:
-        raise ValueError(f"no layer name starts with {first_layer!r}; blocks are {block_names(model)}")
-    for i, layer in enumerate(model.layers):
-        trainable = i >= starts[0]
-        if isinstance(layer, layers.BatchNormalization) and not train_batchnorm:
-            trainable = False
-        layer.trainable = trainable
-    return len(model.trainable_weights)

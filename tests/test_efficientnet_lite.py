@@ -124,18 +124,21 @@ def test_feature_extractor_lite0():
     assert small.get_layer("stem_conv_pad").padding == ((0, 1), (0, 1))
 
 
-def test_block_names_and_unfreeze_from():
+def test_block_names_and_unfreezing_the_last_block():
+    from helpers.transfer import freeze_all_but  # the course's one freezing function
+
     model = untrained_notop()
     names = lite.block_names(model)
     assert names[0] == "stem" and names[-2:] == ["block7a", "top"] and len(names) == 18
-    n = lite.unfreeze_from(model, "block7a")
-    assert n == 4  # expand, depthwise, project conv kernels of block7a + top_conv (BN stays frozen)
+    freeze_all_but(model, from_layer="block7a")
+    assert len(model.trainable_weights) == 4  # expand, depthwise, project conv kernels of block7a + top_conv
     assert not model.get_layer("block6d_project_conv").trainable
     assert model.get_layer("block7a_dwconv").trainable
-    assert not model.get_layer("top_bn").trainable
-    assert lite.unfreeze_from(model, "block7a", train_batchnorm=True) == 4 + 2 * 4
-    with pytest.raises(ValueError, match="block7a"):
-        lite.unfreeze_from(model, "block9")
+    assert not model.get_layer("top_bn").trainable  # BatchNormalization stays frozen
+    freeze_all_but(model, from_layer="block7a", keep_batchnorm_frozen=False)
+    assert len(model.trainable_weights) == 4 + 2 * 4
+    with pytest.raises(ValueError, match="block9"):
+        freeze_all_but(model, from_layer="block9")
 
 
 @pytest.mark.weights

@@ -6,12 +6,12 @@ import pytest
 import helpers
 
 
-def test_setup_sets_level_2_and_the_figure_style(monkeypatch):
+def test_setup_sets_level_3_and_the_figure_style(monkeypatch):
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     with matplotlib.rc_context({"axes.spines.top": True}):
         state = helpers.setup()
         assert matplotlib.rcParams["axes.spines.top"] is False
-    assert state["TF_CPP_MIN_LOG_LEVEL"] == "2" and state["figure_style"] is True
+    assert state["TF_CPP_MIN_LOG_LEVEL"] == "3" and state["figure_style"] is True
 
 
 def test_setup_keeps_the_users_own_level(monkeypatch):
