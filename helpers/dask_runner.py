@@ -15,14 +15,13 @@ other), over SSH (``dask-ssh``) or on Slurm/PBS (``dask-jobqueue``).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from helpers.runner import (DEFAULT_NOTEBOOKS_DIR, Execution, UsageError, describe_error, quiet_papermill,
-                            resume_from_record, run_execution)
+from helpers.runner import (DEFAULT_NOTEBOOKS_DIR, Execution, UsageError, core_shares, describe_error, pin_to_cores,
+                            quiet_papermill, resume_from_record, run_execution)
 
 CONNECT_TIMEOUT_S = 10
 
@@ -60,13 +59,8 @@ def _pin_worker() -> None:
         count = len(local)
     except (ImportError, ValueError, AttributeError):
         return
-    if hasattr(os, "sched_getaffinity"):
-        cores = sorted(os.sched_getaffinity(0))
-        share = cores[index::count] if len(cores) >= count else cores
-        os.sched_setaffinity(0, share)
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                     "TF_NUM_INTEROP_THREADS"):
-            os.environ[name] = str(len(share))
+    shares = core_shares(count)  # fewer cores than workers: each worker keeps them all, as before
+    pin_to_cores(shares[index] if len(shares) == count else [core for share in shares for core in share])
 
 
 def execute_remotely(execution: Execution, notebook_bytes: bytes, kernel: str, timeout: float | None):

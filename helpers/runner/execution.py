@@ -152,9 +152,17 @@ def resume_from_record(execution: Execution, output_dir: Path) -> bool:
     record = run_record.finished(run_record.record_path(output_dir, execution.stem), execution.key)
     if record is None:
         return False
-    execution.status, execution.wall_time = "ok", record.get("wall_time_s")
-    execution.metrics, execution.card, execution.resumed = record.get("metrics") or {}, record.get("card") or {}, True
+    fill_from_record(execution, record)
+    execution.resumed = True
     return True
+
+
+def fill_from_record(execution: Execution, record: dict[str, Any]) -> None:
+    """Copy an execution's outcome from its ``.run.json`` (a record left 'running' was interrupted)."""
+    status = record.get("status", "pending")
+    execution.status = "interrupted" if status == "running" else status
+    execution.wall_time, execution.error = record.get("wall_time_s"), record.get("error", "")
+    execution.metrics, execution.card = record.get("metrics") or {}, record.get("card") or {}
 
 
 def core_shares(jobs: int) -> list[list[int]]:
@@ -164,20 +172,19 @@ def core_shares(jobs: int) -> list[list[int]]:
     return [cores[i::jobs] for i in range(jobs)]
 
 
-_WORKER_CORES: list[int] = []
+def pin_to_cores(cores: list[int]) -> None:
+    """Pin this process (and so the kernels it starts) to ``cores`` and size the kernels' thread pools
+    to them, so N workers on N cores do not oversubscribe."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cores)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                 "TF_NUM_INTEROP_THREADS"):
+        os.environ[name] = str(len(cores))
 
 
 def _init_worker(shares) -> None:
-    """Process-pool initializer: take one share of the cores, pin this worker (and so its kernels) to it,
-    and limit the kernels' thread pools to its size, so N workers on N cores do not oversubscribe."""
-    global _WORKER_CORES
-    _WORKER_CORES = shares.get()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, _WORKER_CORES)
-    threads = str(len(_WORKER_CORES))
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                 "TF_NUM_INTEROP_THREADS"):
-        os.environ[name] = threads
+    """Process-pool initializer: take one share of the cores and pin this worker to it."""
+    pin_to_cores(shares.get())
     quiet_papermill()
 
 
@@ -191,12 +198,8 @@ def refresh_from_record(execution: Execution, output_dir: Path) -> None:
     from helpers import run_record
 
     record = run_record.read_record(run_record.record_path(output_dir, execution.stem))
-    if not record or record.get("key") != execution.key:
-        return
-    status = record.get("status", "pending")
-    execution.status = "interrupted" if status == "running" else status
-    execution.wall_time, execution.error = record.get("wall_time_s"), record.get("error", "")
-    execution.metrics, execution.card = record.get("metrics") or {}, record.get("card") or {}
+    if record and record.get("key") == execution.key:
+        fill_from_record(execution, record)
 
 
 def run_parallel(executions: list[Execution], output_dir: Path, kernel: str, timeout: float | None,
