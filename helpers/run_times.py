@@ -93,15 +93,21 @@ def apply_to_readme(text: str, seconds: dict[str, float], measured: str) -> str:
     return README_TOTAL.sub(lambda _: readme_total(seconds, measured), text)
 
 
-def record(run_dir: Path, notebooks_dir: Path = REPO_ROOT / "notebooks", readme: Path = README,
-           times_file: Path = TIMES_FILE) -> dict[str, float]:
-    """Store the run's default timings and rewrite the README and the notebooks from them."""
+def course_timings(run_dir: Path, notebooks_dir: Path = REPO_ROOT / "notebooks") -> dict[str, float]:
+    """The run's default timings (rounded to 0.1 s), after checking it has one for every course notebook."""
     seconds = {stem: round(value, 1) for stem, value in read_summary(run_dir).items()}
     expected = {p.stem for p in Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb")}
     missing = sorted(expected - set(seconds))
     if missing:
         raise ValueError(f"the run has no default timing of {', '.join(missing)}: run the whole course with "
                          "'python -m helpers run' (no -p, no --preset) and pass its folder.")
+    return seconds
+
+
+def record(run_dir: Path, notebooks_dir: Path = REPO_ROOT / "notebooks", readme: Path = README,
+           times_file: Path = TIMES_FILE) -> dict[str, float]:
+    """Store the run's default timings and rewrite the README and the notebooks from them."""
+    seconds = course_timings(run_dir, notebooks_dir)
     measured = f"{_dt.date.today():%Y-%m-%d}, {platform.machine()} CPU"
     times_file.write_text(json.dumps({"measured": measured, "seconds": dict(sorted(seconds.items()))},
                                      indent=2) + "\n", encoding="utf-8")

@@ -48,12 +48,8 @@ def store(run_dir: Path, notebooks_dir: Path = run_times.REPO_ROOT / "notebooks"
     Only executions with no parameters and no preset that finished ok are stored, and only when every
     course notebook has one (a partial or varied run would mix configurations).
     """
-    seconds = run_times.read_summary(run_dir)
+    run_times.course_timings(run_dir, notebooks_dir)  # refuses a partial or varied run before anything is copied
     stems = sorted(p.stem for p in Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb"))
-    missing = [s for s in stems if s not in seconds]
-    if missing:
-        raise ValueError(f"the run has no default execution that finished ok of {', '.join(missing)}: "
-                         "run the whole course with 'python -m helpers run' and pass its folder.")
     for stem in stems:
         executed = Path(run_dir) / f"{stem}.ipynb"
         (Path(notebooks_dir) / executed.name).write_text(
