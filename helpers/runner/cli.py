@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m helpers run 05_mlp --grid ACTIVATION=relu,tanh\n"
                "Run 'python -m helpers run --help' for all run options.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,list,record-times,store,site}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,list,record-times,store,site,progress}")
     sub.add_parser("list", parents=[common], help="print the notebooks with their parameters and defaults",
                    description="Print every notebook with the parameters of its 'parameters' cell and their defaults.")
     run_help = __doc__.split("\n\n", 1)[1].replace("``", "").replace("::", ":")
@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     stored.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="output folder of a default course run")
     from helpers import website  # python -m helpers site: the course website (helpers/website.py)
     website.add_parser(sub, common)
+    from helpers.exercises import progress  # python -m helpers progress: the learner's exercises
+    progress.add_parser(sub, common)
     return parser
 
 
@@ -209,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                     "store": command_store}
         from helpers import website  # python -m helpers site (helpers/website.py)
         commands["site"] = website.command_site
+        from helpers.exercises import progress  # python -m helpers progress (helpers/exercises/progress.py)
+        commands["progress"] = progress.command_progress
         return commands[args.command](args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
