@@ -18,6 +18,7 @@ from __future__ import annotations
 import linecache
 import math
 import sys
+import textwrap
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -85,12 +86,12 @@ class Feedback:
         head = {PASSED: "passed", NOT_ATTEMPTED: "not attempted yet", NOT_YET: "not right yet",
                 ERROR: "your code raised an error"}[self.status]
         lines = [f"Exercise {self.exercise_id} · {self.title}: {head}"]
-        lines += [f"  ✓ {text}" for text in self.right]
+        lines += [wrapped(f"  ✓ {text}") for text in self.right]
         if self.problem:
             mark = "·" if self.status == NOT_ATTEMPTED else "✗"
-            lines.append(f"  {mark} {self.problem}")
+            lines.append(wrapped(f"  {mark} {self.problem}"))
         if self.hint:
-            lines.append(f"  Hint: {self.hint}")
+            lines.append(wrapped(f"  Hint: {self.hint}"))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -226,6 +227,12 @@ def evaluate(exercise: Exercise, answer) -> Feedback:
 
 
 # --- plain-words formatting -------------------------------------------------------------------------------
+def wrapped(line: str, width: int = 100) -> str:
+    """A feedback line folded at ``width`` characters, continuation lines indented under its text."""
+    return textwrap.fill(line, width=width, subsequent_indent="    ", break_long_words=False,
+                         break_on_hyphens=False)
+
+
 def short(value, limit: int = 60) -> str:
     """A one-line description of any value, at most ``limit`` characters."""
     if isinstance(value, np.ndarray):
