@@ -215,3 +215,12 @@ def test_progress_command_on_the_stored_notebooks(capsys):
     assert main(["progress", NOTEBOOKS_WITH_EXERCISES[0]]) == 0
     out = capsys.readouterr().out
     assert "not attempted" in out and "0 of" in out
+
+
+def test_readme_example_is_what_the_checker_prints():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split('check.exercise("05.2", one_hot)\n', 1)[1].split("```", 1)[0]
+    shown = "\n".join(line[2:] for line in block.strip().splitlines())
+    from helpers.exercises.solutions import nb05
+    printed = str(exercises.evaluate_answer("05.2", lambda labels, n: nb05.one_hot(labels, n).T))
+    assert shown == printed
