@@ -276,6 +276,18 @@ def plot_brute_force(settings, costs, best_w: float, title: str = "Brute force: 
     return fig
 
 
+def plain_log_labels(ax) -> None:
+    """Give a log-scale y-axis that spans less than a decade a few plainly labelled ticks (``1.099``, ``1.1``,
+    ``1.101``) instead of Matplotlib's crowded ``1.099×10⁰``, ``1.1×10⁰``; wider axes keep their powers of ten."""
+    import matplotlib.ticker as mticker
+
+    low, high = ax.get_ylim()
+    if low > 0 and high / low < 10:
+        ax.yaxis.set_major_locator(mticker.MaxNLocator(nbins=4))
+        ax.yaxis.set_minor_locator(mticker.NullLocator())
+        ax.yaxis.set_major_formatter(mticker.ScalarFormatter(useOffset=False))
+
+
 def plot_descent_runs(cost: Callable[[np.ndarray], np.ndarray], runs: Mapping[str, tuple[float, np.ndarray]],
                       w_range: tuple[float, float] | None = None, minimum: float | None = None):
     """Gradient descent on the bowl, one panel per run, plus the cost after each step for all runs.
@@ -315,6 +327,7 @@ def plot_descent_runs(cost: Callable[[np.ndarray], np.ndarray], runs: Mapping[st
     for label, (learning_rate, path) in runs.items():
         path = path[np.isfinite(path)]
         last.semilogy(np.arange(len(path)), cost(path), "-o", markersize=2, label=f"{label} ({learning_rate:g})")
+    plain_log_labels(last)
     last.set_xlabel("step")
     last.set_ylabel("cost (log scale)")
     last.set_title("cost after each step")

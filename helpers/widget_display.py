@@ -1,25 +1,95 @@
 """Show an ipywidget so that its stored output is useful where widgets cannot run.
 
 A notebook run by papermill is untrusted when first opened, so JupyterLab does not render its saved
-widgets and falls back to the output's ``text/plain`` part; a terminal, an nbconvert text export or a
-notebook viewer do the same. ipywidgets puts the widget's ``repr`` there (``VBox(children=(...``), which
-tells a reader nothing. :func:`show` sends the same widget view with a ``text/plain`` that a person wrote.
+widgets: for each output it picks the first *safe* mime type of the bundle (``image/png`` before
+``text/plain``; the widget view is not safe). A trusted notebook (one the learner ran or saved) picks the
+widget view first; so do the course website (myst-nb) and nbviewer-like renderers that load the saved widget
+state. A terminal or an nbconvert text export shows ``text/plain``. ipywidgets puts the widget's ``repr``
+there (``VBox(children=(...``), which tells a reader nothing.
+
+- :func:`show` sends a widget's view with a ``text/plain`` that a person wrote (the self-check quizzes).
+- :func:`show_interactive` is for ``ipywidgets.interactive`` explorers that draw a figure: it draws the
+  figure for the controls' current (default) values once, puts it in the widget's output area (so the live
+  or saved widget shows it, and pressing a manual button replaces it), and displays two outputs: a plain
+  line saying what the default setting is and that the controls need a running kernel, and the widget
+  view carrying the same figure as ``image/png``, which untrusted JupyterLab shows in its place.
 """
 
 from __future__ import annotations
 
+import base64
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-def bundle(widget, plain_text: str) -> dict:
-    """The display data of ``widget``: its widget view, and ``plain_text`` in place of its repr."""
+def bundle(widget, plain_text: str, image_png: str | None = None) -> dict:
+    """The display data of ``widget``: its widget view, ``plain_text`` in place of its repr and, when given,
+    ``image_png`` (base64 text) shown instead wherever widgets do not run but images do."""
     data = dict(widget._repr_mimebundle_())
     data["text/plain"] = plain_text
+    if image_png is not None:
+        data["image/png"] = image_png
     return data
 
 
-def show(widget, plain_text: str) -> None:
-    """Display ``widget`` with ``plain_text`` as the text shown wherever the widget itself cannot be."""
+def show(widget, plain_text: str, image_png: str | None = None) -> None:
+    """Display ``widget`` with ``plain_text`` (and ``image_png``) for where the widget itself cannot be shown."""
     from IPython.display import display
 
-    display(bundle(widget, plain_text), raw=True)
+    display(bundle(widget, plain_text, image_png), raw=True)
+
+
+def current_values(controls) -> dict:
+    """``{argument: value}`` that ``controls`` (an ``ipywidgets.interactive``) passes to its function now."""
+    return {w._kwarg: w.get_interact_value() for w in controls.kwargs_widgets}
+
+
+def describe_values(controls) -> str:
+    """The controls' current values as ``description = value`` pairs, e.g. ``learning rate = 0.05, start w = 4``."""
+    parts = []
+    for w in controls.kwargs_widgets:
+        if w not in controls.children:  # widgets.fixed(...) arguments: not controls
+            continue
+        value = w.get_interact_value()
+        label = getattr(w, "description", "") or w._kwarg
+        if label and not getattr(w, "disabled", False):
+            parts.append(f"{label} = {value:g}" if isinstance(value, float) else f"{label} = {value}")
+    return ", ".join(parts)
+
+
+def _as_output(item: dict) -> dict:
+    """An output of IPython's capture as a notebook ``display_data`` output, images base64-encoded."""
+    data = {mime: base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
+            for mime, value in item["data"].items()}
+    return {"output_type": "display_data", "data": data, "metadata": dict(item.get("metadata") or {})}
+
+
+def draw_default(controls) -> list[dict]:
+    """Call the function of ``controls`` with its current values, capturing what it displays; put those outputs
+    in the widget's output area (replacing what was there) and return them as notebook outputs."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output(stdout=False, stderr=False, display=True) as captured:
+        controls.f(**current_values(controls))
+    outputs = [_as_output({"data": o.data, "metadata": o.metadata}) for o in captured.outputs]
+    controls.out.outputs = tuple(outputs)
+    return outputs
+
+
+def show_interactive(controls, what: str) -> None:
+    """Display an ``ipywidgets.interactive`` explorer whose function draws a figure, useful everywhere.
+
+    ``what`` names the explorer (e.g. ``"Gradient descent explorer"``). Outputs: a plain line
+    ``"<what>, default setting shown (...). The controls redraw the figure once this cell has run in Jupyter
+    with a live kernel."``
+    and the widget, whose output area holds the default figure; where widgets do not run (an untrusted
+    notebook) the same figure is shown as a PNG.
+    """
+    from IPython.display import display
+
+    outputs = draw_default(controls)
+    png = next((o["data"]["image/png"] for o in outputs if "image/png" in o["data"]), None)
+    line = (f"{what}, default setting shown ({describe_values(controls)}). The controls redraw the figure "
+            "once this cell has run in Jupyter with a live kernel.")
+    display({"text/plain": line}, raw=True)
+    show(controls, line, png)
