@@ -173,7 +173,7 @@ EXERCISES = [
     Exercise("02.1", "Is the installed version new enough?", "meets_minimum", check_meets_minimum,
              solutions.meets_minimum,
              hint="Split both versions at the dots, turn the parts into integers, pad with zeros, compare."),
-    Exercise("02.2", "Binary cross-entropy with Keras's epsilon", "clipped_binary_crossentropy",
+    Exercise("02.2", "Cross-entropy clipped with epsilon", "clipped_binary_crossentropy",
              check_binary_crossentropy, solutions.clipped_binary_crossentropy,
              hint="Clip p into [epsilon, 1 − epsilon], then −(y·log(p) + (1 − y)·log(1 − p)), elementwise."),
     Exercise("02.3", "GFLOP/s of a timed matrix product", "matmul_gflops", check_gflops, solutions.matmul_gflops,

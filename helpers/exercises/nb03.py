@@ -131,7 +131,7 @@ EXERCISES = [
     Exercise("03.1", "A model with a given parameter count", "model_with_parameters", check_model_with_parameters,
              solutions.model_with_parameters,
              hint="Dense(H) on n inputs: n·H weights + H biases; Dense(1) on H inputs: H weights + 1 bias."),
-    Exercise("03.2", "Standardise with the training set's statistics", "standardise", check_standardise,
+    Exercise("03.2", "Standardise with training statistics", "standardise", check_standardise,
              solutions.standardise,
              hint="mean and std of x_train along axis 0 (one per feature); apply the same two to x_test."),
 ]

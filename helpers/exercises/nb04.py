@@ -191,7 +191,7 @@ def check_l2_penalty(t: Trial) -> None:
 
 
 EXERCISES = [
-    Exercise("04.1", "Features that let one neuron learn the circle", "circle_features", check_circle_features,
+    Exercise("04.1", "Circle features for one neuron", "circle_features", check_circle_features,
              solutions.circle_features, hint="Square each coordinate: x[:, 0] ** 2 and x[:, 1] ** 2."),
     Exercise("04.2", "A Dense layer's forward pass", "dense_forward", check_dense_forward, solutions.dense_forward,
              hint="a = f(x @ W + b), with f chosen by its name."),
