@@ -41,8 +41,12 @@ class _NotAttempted(Exception):
     """The learner's function is still the stub."""
 
 
-class _LearnerError(Exception):
-    """The learner's function raised; ``text`` describes the exception in plain words."""
+class LearnerError(Exception):
+    """The learner's function raised; ``text`` describes the exception in plain words.
+
+    A check may catch it around :meth:`Trial.call` to name a mistake the exception gives away (an index error
+    from one-hot labels given as integers) by raising :class:`Wrong`; uncaught, it becomes an "error" feedback.
+    """
 
     def __init__(self, text: str):
         super().__init__(text)
@@ -109,16 +113,20 @@ class Trial:
         self.name = name
         self.right: list[str] = []
 
-    def call(self, *args, **kwargs) -> Any:
-        """Call the learner's function; a stub or an exception becomes feedback, not a traceback."""
+    def call(self, *args, allow_none: bool = False, **kwargs) -> Any:
+        """Call the learner's function; a stub or an exception becomes feedback, not a traceback.
+
+        ``None`` as the result is a mistake (a missing ``return``) unless ``allow_none`` (a function that changes
+        its argument in place, such as freezing a model's layers).
+        """
         shown = describe_call(self.name, args, kwargs)
         try:
             result = self.function(*args, **kwargs)
         except NotImplementedError:
             raise _NotAttempted() from None
         except Exception as exc:  # the learner's code: any exception is feedback
-            raise _LearnerError(f"{shown} raised {learner_exception(exc)}") from None
-        if result is None:
+            raise LearnerError(f"{shown} raised {learner_exception(exc)}") from None
+        if result is None and not allow_none:
             raise Wrong(f"{shown} returned None.",
                         "Does your function end with a `return` statement? A body that is still `...` returns None.")
         return result
@@ -132,6 +140,9 @@ class Trial:
         """``value`` as a float array, or :class:`Wrong` saying why it is not a usable array of numbers."""
         if isinstance(value, (str, bytes, dict, set)) or callable(value):
             raise Wrong(f"{what} should be an array of numbers, but it is a {type(value).__name__}: {short(value)}.")
+        if np.iscomplexobj(value):
+            raise Wrong(f"{what} should hold real numbers, but it holds complex numbers.",
+                        "A square root or a power of a negative number gives complex results; check the signs.")
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
@@ -151,6 +162,9 @@ class Trial:
         """``value`` as a finite float (a Python number, a NumPy scalar or a size-1 array)."""
         if isinstance(value, bool) or isinstance(value, (str, bytes)) or callable(value):
             raise Wrong(f"{what} should be a number, but it is a {type(value).__name__}: {short(value)}.")
+        if np.iscomplexobj(value):
+            raise Wrong(f"{what} should be a real number, but it is complex: {short(value)}.",
+                        "A square root or a power of a negative number gives complex results; check the signs.")
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
@@ -192,6 +206,26 @@ class Trial:
         return got
 
 
+def as_floats(value) -> np.ndarray | None:
+    """``value`` as a float array for diagnosing a mistake (NaN and inf allowed), or None when it is not numbers.
+
+    Checks use it to recognise a known wrong answer before :meth:`Trial.array` judges the value.
+    """
+    if isinstance(value, (str, bytes, dict, set)) or callable(value):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+def same(got: np.ndarray | None, expected, rtol: float = 1e-6) -> bool:
+    """``got`` has ``expected``'s shape and values (NaN never matches)."""
+    expected = np.asarray(expected, dtype=float)
+    return got is not None and got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=1e-9))
+
+
 def evaluate(exercise: Exercise, answer) -> Feedback:
     """Run ``exercise.check`` on the learner's ``answer`` (their function) and return the feedback."""
     feedback = Feedback(exercise.exercise_id, exercise.title, PASSED)
@@ -211,7 +245,7 @@ def evaluate(exercise: Exercise, answer) -> Feedback:
                             "code, run the cell, then run this check again.")
         feedback.right = []
         return feedback
-    except _LearnerError as exc:
+    except LearnerError as exc:
         feedback.status, feedback.problem = ERROR, exc.text
         feedback.hint = "Read the error message and the line it names; try your function on a tiny input first."
     except Wrong as exc:

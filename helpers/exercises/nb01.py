@@ -4,25 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises.core import Exercise, Trial, Wrong, fmt
+from helpers.exercises.core import Exercise, Trial, Wrong, as_floats, fmt, same
 from helpers.exercises.selfcheck import Question
 from helpers.exercises.solutions import nb01 as solutions
-
-
-def as_floats(value) -> np.ndarray | None:
-    """``value`` as a float array for diagnosing a mistake, or None when it is not numbers at all."""
-    if isinstance(value, (str, bytes, dict, set)) or callable(value):
-        return None
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return None
-
-
-def same(got: np.ndarray | None, expected, rtol: float = 1e-6) -> bool:
-    """``got`` has ``expected``'s shape and values (NaN never matches)."""
-    expected = np.asarray(expected, dtype=float)
-    return got is not None and got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=1e-9))
 
 
 # --- 01.1 softmax ----------------------------------------------------------------------------------------

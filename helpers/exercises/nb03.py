@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises.core import Exercise, Trial, Wrong, short
-from helpers.exercises.nb01 import as_floats, same
+from helpers.exercises.core import Exercise, Trial, Wrong, as_floats, same, short
 from helpers.exercises.selfcheck import Question
 from helpers.exercises.solutions import nb03 as solutions
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from helpers.exercises.core import Exercise, Trial, Wrong, fmt
+from helpers.exercises.core import Exercise, Trial, Wrong, as_floats, fmt
 from helpers.exercises.selfcheck import Question
 from helpers.exercises.solutions import nb08 as solutions
 
@@ -42,7 +42,7 @@ def check_psnr(t: Trial) -> None:
             raise Wrong(f"{call}: your function changed the images it was given; compute on new arrays.")
         expected = _tf_psnr(clean, noisy, max_value)
         n = len(clean)
-        got = _shape_only(raw)  # the shape first: a mean over the wrong axis can also divide by zero
+        got = as_floats(raw)  # the shape first: a mean over the wrong axis can also divide by zero
         if got is None or got.shape == expected.shape:
             got = t.array(raw, call, shape=expected.shape)
         else:
@@ -96,17 +96,6 @@ def check_psnr(t: Trial) -> None:
         index = int(np.argmax(np.abs(got - expected)))
         raise Wrong(f"{call} is wrong for image {index}: got {fmt(got[index])} dB, expected "
                     f"{fmt(expected[index])} dB.", "PSNR = 10·log10(max_value² / MSE), one MSE per image.")
-
-
-def _shape_only(value) -> np.ndarray | None:
-    """``value`` as a float array (NaN and inf allowed) to look at its shape, or None if it is not numbers."""
-    if isinstance(value, (str, bytes, dict, set)) or callable(value):
-        return None
-    try:
-        with np.errstate(all="ignore"):
-            return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return None
 
 
 def _keras_bce(target: np.ndarray, predicted: np.ndarray) -> float:

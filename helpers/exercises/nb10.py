@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises.core import Exercise, Trial, Wrong, _LearnerError, short
+from helpers.exercises.core import Exercise, Trial, Wrong, LearnerError, short
 from helpers.exercises.selfcheck import Question
 from helpers.exercises.solutions import nb10 as solutions
 
@@ -31,7 +31,7 @@ def _call_find_errors(t: Trial, probabilities, labels, one_hot: bool):
     """Call the learner's function; the exceptions typical of the integer / one-hot mix-up get named."""
     try:
         return t.call(probabilities.copy(), labels.copy())
-    except _LearnerError as exc:
+    except LearnerError as exc:
         if not one_hot and "out of bounds for array of dimension 1" in exc.text:
             raise Wrong(f"{exc.text}. The labels here are integers, shape {labels.shape}, not one-hot rows: there is "
                         "no axis 1 to take an argmax over.",

@@ -67,23 +67,13 @@ def _names(model) -> list[str]:
 
 # --- 11.1 freeze all but the last n layers -------------------------------------------------------------------
 
-def _call_allowing_none(t: Trial, *args):
-    """The learner's function may return nothing (it changes the model): call it without Trial's None check."""
-    function = t.function
-    t.function = lambda *a: (function(*a), True)[1]
-    try:
-        return t.call(*args)
-    finally:
-        t.function = function
-
-
 def _check_freeze(t: Trial, model, n: int, before: str) -> None:
     names = _names(model)
     tail = names[len(names) - n:]
     expected_layers = [name for name in tail if name in LAYER_PARAMETERS and name not in BATCH_NORM]
     expected = sum(LAYER_PARAMETERS[name][0] for name in expected_layers)
     call = f"freeze_all_but_last(model, {n}) on {before}"
-    _call_allowing_none(t, model, n)
+    t.call(model, n, allow_none=True)
     flags = {layer.name: bool(layer.trainable) for layer in model.layers}
     got = _count(model.trainable_weights)
     with_weights = [name for name in names if name in LAYER_PARAMETERS]
