@@ -83,7 +83,9 @@ def notebook_progress(path: Path) -> list[Result]:
             continue
         with contextlib.redirect_stdout(io.StringIO()):
             feedback: Feedback = exercises.evaluate_answer(exercise_id, namespace[name])
-        detail = feedback.problem if feedback.status != PASSED else f"{len(feedback.right)} tests passed"
+        detail = {PASSED: f"{len(feedback.right)} tests passed",
+                  NOT_ATTEMPTED: "the stub is still there (raise NotImplementedError)"}.get(feedback.status,
+                                                                                            feedback.problem)
         results.append(Result(stem, exercise_id, ex.title, feedback.status, detail))
     return results
 
@@ -94,9 +96,10 @@ SYMBOL = {PASSED: "✓", NOT_ATTEMPTED: "·", NOT_YET: "✗", ERROR: "!"}
 def report(results: list[Result]) -> str:
     """A table, one exercise per line, and a count per status."""
     lines = []
+    width = max(len(r.title) for r in results)
     for r in results:
         detail = r.detail if len(r.detail) <= 90 else r.detail[:89] + "…"
-        lines.append(f"{SYMBOL[r.status]} {r.exercise_id:<6} {r.title:<40} {r.status:<14} {detail}")
+        lines.append(f"{SYMBOL[r.status]} {r.exercise_id:<6} {r.title:<{width}}  {r.status:<14} {detail}")
     counts = {s: sum(r.status == s for r in results) for s in (PASSED, NOT_YET, ERROR, NOT_ATTEMPTED)}
     lines.append("")
     lines.append(f"{counts[PASSED]} of {len(results)} exercises pass; {counts[NOT_YET]} not right yet, "
