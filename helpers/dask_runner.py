@@ -36,7 +36,9 @@ def connect(scheduler: str, jobs: int):
     if scheduler == "local":
         cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
-        return Client(cluster)
+        client = Client(cluster)
+        client.wait_for_workers(max(1, jobs))  # every worker known before the cores are shared out
+        return client
     if not scheduler.startswith(("tcp://", "tls://")):
         raise UsageError(f"--scheduler {scheduler!r}: give 'local' or an address such as tcp://HOST:8786")
     try:
@@ -46,26 +48,41 @@ def connect(scheduler: str, jobs: int):
                          "'dask scheduler' and workers with 'dask worker ADDRESS', or use --scheduler local") from None
 
 
-def _pin_worker() -> None:
-    """Give this worker process one share of the machine's cores (its kernels inherit the affinity and use
+def worker_placement(client) -> dict[str, tuple[int, int]]:
+    """Worker address -> (its index among the workers of its host, how many workers that host has).
+
+    Computed once on the client from the scheduler's full list of workers, and sent with every task:
+    a worker's own view of its peers is the list at the time it registered, so the first worker of a
+    LocalCluster saw only itself, kept every core and shared one with the second worker's kernel.
+    """
+    workers = client.scheduler_info().get("workers", {})
+    by_host: dict[str, list[tuple[str, str]]] = {}
+    for address, info in workers.items():
+        by_host.setdefault(info.get("host", address), []).append((str(info.get("name")), address))
+    placement = {}
+    for peers in by_host.values():
+        for index, (_, address) in enumerate(sorted(peers)):
+            placement[address] = (index, len(peers))
+    return placement
+
+
+def _pin_worker(placement: dict[str, tuple[int, int]]) -> None:
+    """Give this worker process its share of its machine's cores (its kernels inherit the affinity and use
     that many threads), so N workers on N cores do not oversubscribe."""
     try:
         from distributed import get_worker
 
-        worker = get_worker()
-        peers = sorted(worker.scheduler_info.get("workers", {}).values(), key=lambda w: str(w.get("name")))
-        local = [w for w in peers if w.get("host") == worker.address.split("://")[-1].rsplit(":", 1)[0]]
-        index = [str(w.get("name")) for w in local].index(str(worker.name))
-        count = len(local)
-    except (ImportError, ValueError, AttributeError):
-        return
+        index, count = placement[get_worker().address]
+    except (ImportError, ValueError, KeyError):
+        return  # a worker that joined after the batch was planned keeps every core
     shares = core_shares(count)  # fewer cores than workers: each worker keeps them all, as before
     pin_to_cores(shares[index] if len(shares) == count else [core for share in shares for core in share])
 
 
-def execute_remotely(execution: Execution, notebook_bytes: bytes, kernel: str, timeout: float | None):
+def execute_remotely(execution: Execution, notebook_bytes: bytes, kernel: str, timeout: float | None,
+                     placement: dict[str, tuple[int, int]] | None = None):
     """The task a worker runs: execute the notebook in a temporary folder, return (execution, files)."""
-    _pin_worker()
+    _pin_worker(placement or {})
     quiet_papermill()
     work = Path(tempfile.mkdtemp(prefix="dlfb-dask-"))
     try:
@@ -94,11 +111,12 @@ def run_on_dask(executions: list[Execution], output_dir: Path, kernel: str, time
     from tqdm.auto import tqdm
 
     todo = [e for e in executions if not (resume and resume_from_record(e, output_dir))]
+    placement = worker_placement(client)
     futures: dict = {}
     try:
         with tqdm(total=len(executions), initial=len(executions) - len(todo), desc="notebooks", unit="run",
                   file=sys.stderr) as bar:
-            futures = {client.submit(execute_remotely, e, e.notebook.read_bytes(), kernel, timeout,
+            futures = {client.submit(execute_remotely, e, e.notebook.read_bytes(), kernel, timeout, placement,
                                      key=f"dlfb-{e.stem}-{e.key[:12]}", pure=False): e for e in todo}
             for future in as_completed(futures):
                 execution = futures[future]

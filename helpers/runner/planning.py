@@ -326,6 +326,25 @@ def check_value_types(notebook: Path, values: dict[str, Any]) -> None:
         if not same_kind(value, default):
             raise UsageError(f"{notebook.stem}: {name}={value!r} is a {type(value).__name__}, but its default "
                              f"{defaults[name]} is a {type(default).__name__}; give a value of that type")
+    check_choices(notebook, values)
+
+
+def check_choices(notebook: Path, values: dict[str, Any]) -> None:
+    """Reject a value outside the fixed set of choices a notebook has for that parameter
+    (:data:`helpers.presets.CHOICES`); for a list-valued parameter, every element must be a choice."""
+    from helpers import presets
+
+    choices = presets.choices_for(notebook.stem)
+    for name, value in values.items():
+        if name not in choices:
+            continue
+        valid = choices[name]
+        given = value if isinstance(value, list) else [value]
+        wrong = [v for v in given if not any(v == c and type(v) is type(c) for c in valid)]
+        if wrong:
+            shown = ", ".join("None" if c is None else str(c) for c in valid)
+            what = f"{name} holds {wrong[0]!r}, which" if isinstance(value, list) else f"{name}={value!r}"
+            raise UsageError(f"{notebook.stem}: {what} is not one of the valid choices: {shown}")
 
 
 def check_parameters(notebook: Path, names: list[str]) -> None:
@@ -347,12 +366,15 @@ def plan_executions(args: argparse.Namespace) -> list[Execution]:
         raise UsageError(f"parameter(s) {', '.join(clash)} given with both -p and --grid")
     stems = {nb.stem for nb in discover_notebooks(Path(args.notebooks_dir))} | {nb.stem for nb in notebooks}
     common, per_notebook = load_params_file(args.params_file, stems)
+    check_common_keys(common, notebooks, Path(args.notebooks_dir), args.params_file)
     executions = []
     for notebook in notebooks:
         preset = load_preset(notebook.stem, args.preset)
         preset_grid = {k: v for k, v in preset.grid.items() if k not in grid and k not in cli_params}
         notebook_grid = {**preset_grid, **grid}
-        base = {**preset.parameters, **common, **per_notebook.get(notebook.stem, {}), **cli_params}
+        defined = {p.name for p in notebook_parameters(notebook)}
+        shared = {k: v for k, v in common.items() if k in defined}  # a file's top level: where the name exists
+        base = {**preset.parameters, **shared, **per_notebook.get(notebook.stem, {}), **cli_params}
         base = {k: v for k, v in base.items() if k not in notebook_grid}
         check_parameters(notebook, [*base, *notebook_grid])
         check_value_types(notebook, base)
@@ -365,6 +387,20 @@ def plan_executions(args: argparse.Namespace) -> list[Execution]:
                                         strict=thresholds_fit(parameters, preset)))
     check_unique_stems(executions)
     return executions
+
+
+def check_common_keys(common: dict[str, Any], notebooks: list[Path], notebooks_dir: Path, path: Path | None) -> None:
+    """Reject top-level keys of a params file that no selected notebook defines, saying where each one exists."""
+    unused = [key for key in common
+              if not any(key in {p.name for p in notebook_parameters(nb)} for nb in notebooks)]
+    if not unused:
+        return
+    problems = []
+    for key in unused:
+        where = [nb.stem for nb in discover_notebooks(notebooks_dir) if key in {p.name for p in notebook_parameters(nb)}]
+        problems.append(f"{key} (defined in {', '.join(where)})" if where else f"{key} (defined in no notebook)")
+    raise UsageError(f"--params-file {path}: no selected notebook has the parameter(s) {'; '.join(problems)}; "
+                     "select a notebook that has it, or remove the key")
 
 
 def thresholds_fit(parameters: dict[str, Any], preset) -> bool:

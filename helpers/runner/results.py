@@ -12,7 +12,8 @@ from typing import Any
 from helpers.runner.planning import Execution, format_value
 
 
-FIXED_COLUMNS = ("notebook", "parameters", "status", "wall_time_s", "error", "resumed", "seed", "device", "versions")
+FIXED_COLUMNS = ("notebook", "parameters", "status", "wall_time_s", "error", "resumed", "seed", "device", "versions",
+                 "data")
 
 
 def metric_column(name: str) -> str:
@@ -23,8 +24,10 @@ def metric_column(name: str) -> str:
 def summary_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str, Any]]]:
     """Columns and rows of the CSV summary: notebook, parameters, status, wall time, one column per metric, error."""
     metric_names = list(dict.fromkeys(name for e in executions for name in e.metrics))
+    from helpers import run_record
+
     columns = ["notebook", "parameters", "status", "wall_time_s", *map(metric_column, metric_names), "error",
-               "resumed", "seed", "device", "versions"]
+               "resumed", "seed", "device", "versions", "data"]
     rows = []
     for e in executions:
         row = {
@@ -38,6 +41,7 @@ def summary_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str,
             "seed": e.card.get("seed", ""),
             "device": e.card.get("device", ""),
             "versions": " ".join(f"{k}={v}" for k, v in e.card.get("versions", {}).items()),
+            "data": run_record.data_sources_text(e.card),
         }
         row.update({metric_column(name): e.metrics.get(name, "") for name in metric_names})
         rows.append(row)
@@ -49,7 +53,7 @@ def compact_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str,
 
     Notebooks record different metrics, so one column per metric would make a wide, mostly empty table.
     """
-    columns = ["notebook", "parameters", "status", "wall_time_s", "metrics", "error"]
+    columns = ["notebook", "parameters", "status", "wall_time_s", "metrics", "error", "data"]
     _, rows = summary_rows(executions)
     for row, e in zip(rows, executions):
         row["metrics"] = " ".join(f"{k}={format_value(v)}" for k, v in e.metrics.items())
@@ -86,8 +90,11 @@ def write_summary(executions: list[Execution], output_dir: Path, kernel: str) ->
     versions = ", ".join(f"{k} {v}" for k, v in run_record.package_versions().items())
     header = (f"# Run summary\n\n{len(executions)} execution(s), {failed} failed; kernel `{kernel}`; "
               f"finished {_dt.datetime.now():%Y-%m-%d %H:%M:%S}.\n\nDevice: {run_record.device()}. "
-              f"Versions: {versions}. Each execution's parameters, seed and versions are in its `.run.json` "
-              "and in its executed notebook's metadata (`dlfb`).\n\n")
+              f"Versions: {versions}. Each execution's parameters, seed, versions and data sources are in its "
+              "`.run.json` and in its executed notebook's metadata (`dlfb`).\n\n")
+    sources = run_record.data_sources_lines([e.card for e in executions])
+    if sources:
+        table += "\n\nData sources (sha256 of every file read):\n\n" + "\n".join(sources)
     (output_dir / "summary.md").write_text(header + table + "\n", encoding="utf-8")
     from helpers import batch_report
 

@@ -1,0 +1,59 @@
+"""Tests for the data-source records of the reproducibility card (helpers.sources.record_use, file_sha256)."""
+
+import hashlib
+import json
+
+from helpers import sources
+
+
+def test_nothing_is_recorded_without_the_runner(tmp_path, monkeypatch):
+    monkeypatch.delenv(sources.SOURCES_FILE_ENV, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"x")
+    sources.record_use("toy", "mirror", files=[data])
+    assert not (tmp_path / "keras" / sources.HASH_CACHE_NAME).exists()
+
+
+def test_record_use_lists_each_file_with_its_sha256(tmp_path, monkeypatch):
+    record = tmp_path / "run.sources.json"
+    monkeypatch.setenv(sources.SOURCES_FILE_ENV, str(record))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"hello")
+    folder = tmp_path / "images" / "cats"
+    folder.mkdir(parents=True)
+    (folder / "a.jpg").write_bytes(b"a")
+    sources.record_use("toy", "mirror", "a detail", files=[data])
+    sources.record_use("toy", "mirror", "a detail", files=[data])  # the same use twice: listed once
+    sources.record_use("images/cats", "mirror", folder=folder.parent)
+    entries = json.loads(record.read_text())
+    assert len(entries) == 2
+    assert entries[0]["files"] == [{"path": str(data), "bytes": 5, "sha256": hashlib.sha256(b"hello").hexdigest()}]
+    assert entries[0]["source"] == "mirror" and entries[0]["detail"] == "a detail"
+    assert entries[1]["folder"]["files"] == 1 and len(entries[1]["folder"]["sha256"]) == 64
+
+
+def test_sha256_is_cached_by_path_size_and_mtime(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    data = tmp_path / "big.bin"
+    data.write_bytes(b"abc")
+    assert sources.file_sha256(data) == hashlib.sha256(b"abc").hexdigest()
+    cache_file = tmp_path / "keras" / sources.HASH_CACHE_NAME
+    cache = json.loads(cache_file.read_text())
+    cache[str(data.resolve())]["sha256"] = "from the cache"
+    cache_file.write_text(json.dumps(cache))
+    assert sources.file_sha256(data) == "from the cache"  # not read again
+    data.write_bytes(b"abcd")  # another size: hashed again
+    assert sources.file_sha256(data) == hashlib.sha256(b"abcd").hexdigest()
+
+
+def test_importing_helpers_sets_no_sources_variable():
+    import os
+    import subprocess
+    import sys
+
+    code = "import os, helpers, helpers.sources, helpers.data; print(os.environ.get('DLFB_SOURCES_FILE'))"
+    env = {k: v for k, v in os.environ.items() if k != "DLFB_SOURCES_FILE"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.strip()
+    assert out == "None"
