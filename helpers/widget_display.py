@@ -18,6 +18,7 @@ there (``VBox(children=(...``), which tells a reader nothing.
 from __future__ import annotations
 
 import base64
+import textwrap
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -37,6 +38,11 @@ def show(widget, plain_text: str, image_png: str | None = None) -> None:
     from IPython.display import display
 
     display(bundle(widget, plain_text, image_png), raw=True)
+
+
+def plain_line(*sentences: str, width: int = 100) -> str:
+    """``sentences`` as plain text wrapped at ``width`` characters (a web page shows text/plain unwrapped)."""
+    return "\n".join(line for sentence in sentences for line in textwrap.wrap(sentence, width))
 
 
 def current_values(controls) -> dict:
@@ -89,7 +95,7 @@ def show_interactive(controls, what: str) -> None:
 
     outputs = draw_default(controls)
     png = next((o["data"]["image/png"] for o in outputs if "image/png" in o["data"]), None)
-    line = (f"{what}, default setting shown ({describe_values(controls)}). The controls redraw the figure "
-            "once this cell has run in Jupyter with a live kernel.")
+    line = plain_line(f"{what}, default setting shown ({describe_values(controls)}).",
+                      "The controls redraw the figure once this cell has run in Jupyter with a live kernel.")
     display({"text/plain": line}, raw=True)
     show(controls, line, png)
