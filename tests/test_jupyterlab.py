@@ -14,7 +14,7 @@ temporary settings folder). For each notebook the test checks, in the browser:
 - a copy of the saved notebook that JupyterLab does not trust (its content changed outside JupyterLab, as a
   papermill run's is) shows the default figure as a picture and the plain line naming it, in place of the widget.
 
-Marked ``browser`` (Debian's ``chromium`` and ``chromium-driver``). Runs the three notebooks once: 165 s on 2
+Marked ``browser`` and ``mirror`` (Debian's ``chromium`` and ``chromium-driver``). Runs the three notebooks once: 165 s on 2
 shared cores (Run All: 01 19 s, 04 17 s, 07 58 s). Only the server this test started is stopped.
 """
 
@@ -38,7 +38,7 @@ import pytest
 import site_browser
 from helpers import jupyterlab_settings
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.mirror]  # 01 reads its photos from the offline mirror
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_CELL_MARK = "widget_display.show_interactive"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -72,8 +72,12 @@ NOTEBOOKS = {
 
 
 def require_browser() -> None:
+    message = None
     if site_browser.find_browser() is None:
         message = f"Chromium and chromedriver not found; {site_browser.INSTALL_HINT}"
+    elif not os.environ.get("DLFB_MIRROR"):
+        message = "the notebooks read their data from the offline mirror: set DLFB_MIRROR (see the README)"
+    if message:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
