@@ -42,26 +42,26 @@ pytestmark = [pytest.mark.browser, pytest.mark.mirror]  # 01 reads its photos fr
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_CELL_MARK = "widget_display.show_interactive"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-EXECUTE_TIMEOUT = 600  # seconds for Run All of one notebook (07 takes about 45 s on 2 cores)
+EXECUTE_TIMEOUT = 600  # seconds for Run All of one notebook (measured: 07 takes 37 to 58 s on 2 shared cores)
 # A test-only setting: keep every cell in the DOM (JupyterLab may leave cells out of view unrendered).
 TEST_OVERRIDES = {"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
                   "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
 
 
-def change_descent_start(driver, cell):
+def change_descent_start(driver):
     """01: type a new start into the 'start w' slider's readout."""
-    set_slider_readout(driver, cell, "start w", "6")
+    set_slider_readout(driver, "start w", "6")
 
 
-def change_playground(driver, cell):
+def change_playground(driver):
     """04: pick the circle data, then press Train."""
-    choose(driver, cell, "dataset", "circle")
-    click_button(driver, cell, "Train")
+    choose(driver, "dataset", "circle")
+    click_button(driver, "Train")
 
 
-def change_activation(driver, cell):
+def change_activation(driver):
     """07: pick ReLU (which has no α: the α slider must grey out)."""
-    choose(driver, cell, "function", "relu")
+    choose(driver, "function", "relu")
 
 
 NOTEBOOKS = {
@@ -211,21 +211,22 @@ def save_and_shut_down(driver) -> None:
                                 "nb.sessionContext.shutdown().then(() => done(true), () => done(false));")
 
 
-def widget_controls(driver, cell_js_filter: str) -> str:
+def in_widget_cell(script: str) -> str:
+    """``script`` run with ``cell`` bound to the widget cell of the current notebook."""
     return (NOTEBOOK_JS + "const cell = nb.content.widgets.find(c => c.model.sharedModel.getSource()"
-            f".includes({json.dumps(WIDGET_CELL_MARK)})); {cell_js_filter}")
+            f".includes({json.dumps(WIDGET_CELL_MARK)})); {script}")
 
 
 def labelled(driver, kind: str, label: str):
     """The control of class ``kind`` (e.g. ``widget-slider``) labelled ``label`` in the widget cell."""
-    element = driver.execute_script(widget_controls(driver, f"""
+    element = driver.execute_script(in_widget_cell(f"""
         return Array.from(cell.node.querySelectorAll('.{kind}'))
           .find(w => (w.querySelector('.widget-label') || {{}}).textContent === {json.dumps(label)}) || null;"""))
     assert element is not None, f"no {kind} labelled {label!r} in the widget"
     return element
 
 
-def set_slider_readout(driver, cell, label: str, value: str) -> None:
+def set_slider_readout(driver, label: str, value: str) -> None:
     from selenium.webdriver.common.keys import Keys
 
     readout = labelled(driver, "widget-slider", label).find_element("css selector", ".widget-readout")
@@ -235,7 +236,7 @@ def set_slider_readout(driver, cell, label: str, value: str) -> None:
     readout.send_keys(value, Keys.ENTER)
 
 
-def choose(driver, cell, label: str, option: str) -> None:
+def choose(driver, label: str, option: str) -> None:
     from selenium.webdriver.support.ui import Select
 
     select = labelled(driver, "widget-dropdown", label).find_element("css selector", "select")
@@ -243,8 +244,8 @@ def choose(driver, cell, label: str, option: str) -> None:
     Select(select).select_by_visible_text(option)
 
 
-def click_button(driver, cell, text: str) -> None:
-    button = driver.execute_script(widget_controls(driver, f"""
+def click_button(driver, text: str) -> None:
+    button = driver.execute_script(in_widget_cell(f"""
         return Array.from(cell.node.querySelectorAll('button'))
           .find(b => b.textContent.trim() === {json.dumps(text)}) || null;"""))
     assert button is not None, f"no button {text!r} in the widget"
@@ -323,7 +324,7 @@ def test_widgets_work_in_jupyterlab_and_survive_save(lab, name, tmp_path):
     assert before["widgetImages"] == 1 and before["plainImages"] == 0, before
     assert "default setting shown" in before["text"], before["text"]
 
-    NOTEBOOKS[name](driver, None)
+    NOTEBOOKS[name](driver)
     deadline = time.monotonic() + 120
     after = widget_cell(driver)
     while time.monotonic() < deadline and (after["widgetImage"] == before["widgetImage"] or after["widgetImages"] != 1):
