@@ -10,6 +10,13 @@ times and the README come from one measured run::
 as ``ipykernel`` installs it, and whole-number floats written as integers (JupyterLab rewrites ``10.0``
 in widget state as ``10``), so opening and saving a notebook makes no git diff. Papermill's paths
 are made relative, so no path of the machine that ran them is stored.
+
+The widgets' saved state (``metadata.widgets``) is not stored in the notebooks but beside the website's
+configuration, in ``docs/widget_state/<stem>.json``, which the site puts back into its pages
+(:mod:`helpers.website`). Measured in JupyterLab 4.6 with jupyterlab_widgets set to save widget state
+(``python -m helpers.jupyterlab_settings``, so that a notebook a learner ran and saved reopens with live
+controls): a notebook that holds saved widget state is marked modified as soon as it opens, one without
+opens clean. A stored notebook is untrusted, so its widget cells show their PNG and plain line either way.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from pathlib import Path
 from helpers import run_times
 
 KERNEL_DISPLAY_NAME = "Python 3 (ipykernel)"
+WIDGET_STATE_DIR = run_times.REPO_ROOT / "docs" / "widget_state"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def _number(text: str):
@@ -42,17 +51,42 @@ def as_jupyterlab_writes(text: str) -> str:
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 
 
-def store(run_dir: Path, notebooks_dir: Path = run_times.REPO_ROOT / "notebooks") -> list[str]:
+def split_widget_state(text: str) -> tuple[str, dict | None]:
+    """The notebook JSON ``text`` without ``metadata.widgets``, and that widget state (None if it had none)."""
+    notebook = json.loads(text)
+    state = notebook.get("metadata", {}).pop("widgets", None)
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", state
+
+
+def with_widget_state(text: str, stem: str, state_dir: Path = WIDGET_STATE_DIR) -> str:
+    """The notebook JSON ``text`` with the widget state stored for ``stem`` put back (unchanged if none)."""
+    path = Path(state_dir) / f"{stem}.json"
+    if not path.is_file():
+        return text
+    notebook = json.loads(text)
+    notebook.setdefault("metadata", {})["widgets"] = json.loads(path.read_text(encoding="utf-8"))
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+
+
+def store(run_dir: Path, notebooks_dir: Path = run_times.REPO_ROOT / "notebooks",
+          state_dir: Path = WIDGET_STATE_DIR) -> list[str]:
     """Copy the default executions of ``run_dir`` over the course notebooks, then record the run times.
 
     Only executions with no parameters and no preset that finished ok are stored, and only when every
-    course notebook has one (a partial or varied run would mix configurations).
+    course notebook has one (a partial or varied run would mix configurations). Widget state goes to
+    ``state_dir`` (see the module docstring).
     """
     run_times.course_timings(run_dir, notebooks_dir)  # refuses a partial or varied run before anything is copied
     stems = sorted(p.stem for p in Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb"))
+    Path(state_dir).mkdir(parents=True, exist_ok=True)
     for stem in stems:
         executed = Path(run_dir) / f"{stem}.ipynb"
-        (Path(notebooks_dir) / executed.name).write_text(
-            as_jupyterlab_writes(executed.read_text(encoding="utf-8")), encoding="utf-8")
+        text, state = split_widget_state(as_jupyterlab_writes(executed.read_text(encoding="utf-8")))
+        (Path(notebooks_dir) / executed.name).write_text(text, encoding="utf-8")
+        state_file = Path(state_dir) / f"{stem}.json"
+        if state:
+            state_file.write_text(json.dumps(state, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        else:
+            state_file.unlink(missing_ok=True)
     run_times.record(run_dir, notebooks_dir)
     return stems

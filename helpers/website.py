@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from helpers.store import with_widget_state
 from helpers.website_pages import SiteError, course_facts, index_page, run_box
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +55,7 @@ def stage(notebooks: list[Path], src: Path, readme: Path, times_file: Path) -> N
     for path in notebooks:
         text = path.read_text(encoding="utf-8")
         write_if_changed(src / ORIGINALS / path.name, text)
-        write_if_changed(src / path.name, with_run_box(text, path.stem))
+        write_if_changed(src / path.name, with_run_box(with_widget_state(text, path.stem), path.stem))
         wanted |= {path.name, f"{ORIGINALS}/{path.name}"}
     for old in [*src.glob("*.ipynb"), *src.glob(f"{ORIGINALS}/*.ipynb")]:  # notebooks renamed or removed since
         if old.relative_to(src).as_posix() not in wanted:

@@ -307,8 +307,10 @@ def test_widgets_work_in_jupyterlab_and_survive_save(lab, name, tmp_path):
     driver, base, token, root = lab
     report = {}
     open_notebook(driver, base, token, name)
-    # Not asserted: with saveState on, jupyterlab_widgets marks any notebook holding widget state modified on open.
-    report["modified_on_open"] = is_dirty(driver)
+    # With saveState on, jupyterlab_widgets marks a notebook that holds widget state modified as it opens (measured:
+    # at once, every time); the stored notebooks keep their state in docs/widget_state, so they open clean.
+    time.sleep(3.0)
+    assert not is_dirty(driver), f"{name} opened modified: does it hold widget state? (python -m helpers store)"
     assert problems(driver) == [], f"{name} as stored: {problems(driver)}"
     if stored_with_figure(root / name):  # as papermill stored it: untrusted, so the picture and the line show
         first = widget_cell(driver)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import site_browser
-from helpers import website
+from helpers import store, website
 from helpers.runner import discover_notebooks
 
 # Sphinx 9 announces API changes for version 11 in myst-parser and sphinx-book-theme: not this course's to fix.
@@ -32,8 +32,8 @@ def require_browser() -> None:
 
 
 def shows_saved_widgets(notebook: Path) -> bool:
-    """Whether a stored output of ``notebook`` displays a widget whose state the notebook saved."""
-    data = json.loads(notebook.read_text(encoding="utf-8"))
+    """Whether a stored output of ``notebook`` displays a widget whose state was saved (the site puts it back)."""
+    data = json.loads(store.with_widget_state(notebook.read_text(encoding="utf-8"), notebook.stem))
     state = data.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     return any(output.get("data", {}).get(WIDGET_VIEW, {}).get("model_id") in state
                for cell in data["cells"] for output in cell.get("outputs", []))

@@ -42,3 +42,26 @@ def test_store_refuses_a_run_without_every_notebook(tmp_path):
         (notebooks / f"{stem}.ipynb").write_text("{}")
     with pytest.raises(ValueError, match="of 02_b"):
         store.store(run, notebooks)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_widget_state_is_kept_beside_not_in_the_notebooks(notebook):
+    """JupyterLab saving widget state marks a notebook holding state modified on open: the state lives in docs/."""
+    data = json.loads(notebook.read_text(encoding="utf-8"))
+    assert "widgets" not in data["metadata"], f"{notebook.name} holds widget state: store it with 'python -m helpers store'"
+    shown = {o["data"][store.WIDGET_VIEW]["model_id"] for c in data["cells"] for o in c.get("outputs", [])
+             if store.WIDGET_VIEW in o.get("data", {})}
+    if shown:
+        state = json.loads((store.WIDGET_STATE_DIR / f"{notebook.stem}.json").read_text(encoding="utf-8"))
+        saved = state["application/vnd.jupyter.widget-state+json"]["state"]
+        assert shown <= set(saved), f"{notebook.name}: widget outputs without saved state in docs/widget_state"
+
+
+def test_store_moves_widget_state_beside_and_the_site_puts_it_back(tmp_path):
+    state = {"application/vnd.jupyter.widget-state+json": {"state": {"abc": {"model_name": "ButtonModel"}}}}
+    text = json.dumps({"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {"widgets": state}})
+    stripped, found = store.split_widget_state(text)
+    assert found == state and "widgets" not in json.loads(stripped)["metadata"]
+    (tmp_path / "01_x.json").write_text(json.dumps(found))
+    assert json.loads(store.with_widget_state(stripped, "01_x", tmp_path))["metadata"]["widgets"] == state
+    assert store.with_widget_state(stripped, "02_y", tmp_path) == stripped
