@@ -326,11 +326,11 @@ def test_summary_rows_union_of_metrics_and_markdown():
     b = Execution(FAILS_NB, {}, {}, "failed", 2.0, "cell In [3]: ValueError: x|y", {"f1": 0.5})
     columns, rows = runner.summary_rows([a, b])
     assert columns == ["notebook", "parameters", "status", "wall_time_s", "acc", "loss", "f1", "error",
-                       "resumed", "seed", "device", "versions"]
+                       "resumed", "seed", "device", "versions", "data"]
     assert rows[0]["parameters"] == "SCALE=1" and rows[0]["wall_time_s"] == 1.2 and rows[0]["f1"] == ""
     table = runner.markdown_table(columns, rows).splitlines()
-    assert table[2] == "| 01_metrics | SCALE=1 | ok | 1.2 | 0.9123 | 0.3 |  |  | False |  |  |  |"
-    assert table[3].endswith("| 0.5 | cell In [3]: ValueError: x\\|y | False |  |  |  |")
+    assert table[2] == "| 01_metrics | SCALE=1 | ok | 1.2 | 0.9123 | 0.3 |  |  | False |  |  |  |  |"
+    assert table[3].endswith("| 0.5 | cell In [3]: ValueError: x\\|y | False |  |  |  |  |")
 
 
 def test_metric_named_like_a_fixed_column_gets_a_prefix():
@@ -344,10 +344,10 @@ def test_printed_summary_keeps_metrics_in_one_column():
     a = Execution(METRICS_NB, {}, {}, "ok", 1.04, "", {"acc": 0.91234, "parameters": 14})
     b = Execution(FAILS_NB, {}, {}, "failed", 2.04, "cell In [3]: ValueError: x", {})
     columns, rows = runner.compact_rows([a, b])
-    assert columns == ["notebook", "parameters", "status", "wall_time_s", "metrics", "error"]
+    assert columns == ["notebook", "parameters", "status", "wall_time_s", "metrics", "error", "data"]
     table = runner.markdown_table(columns, rows).splitlines()
-    assert table[2] == "| 01_metrics |  | ok | 1 | acc=0.9123 parameters=14 |  |"
-    assert table[3] == "| 02_fails |  | failed | 2 |  | cell In [3]: ValueError: x |"
+    assert table[2] == "| 01_metrics |  | ok | 1 | acc=0.9123 parameters=14 |  |  |"
+    assert table[3] == "| 02_fails |  | failed | 2 |  | cell In [3]: ValueError: x |  |"
 
 
 # --------------------------------------------------------------------------- end to end (real kernels)

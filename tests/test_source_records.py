@@ -8,17 +8,18 @@ from helpers import sources
 
 def test_nothing_is_recorded_without_the_runner(tmp_path, monkeypatch):
     monkeypatch.delenv(sources.SOURCES_FILE_ENV, raising=False)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    cache_file = tmp_path / sources.HASH_CACHE_NAME
+    monkeypatch.setattr(sources, "_hash_cache_file", lambda: cache_file)
     data = tmp_path / "data.bin"
     data.write_bytes(b"x")
     sources.record_use("toy", "mirror", files=[data])
-    assert not (tmp_path / "keras" / sources.HASH_CACHE_NAME).exists()
+    assert not cache_file.exists()
 
 
 def test_record_use_lists_each_file_with_its_sha256(tmp_path, monkeypatch):
     record = tmp_path / "run.sources.json"
     monkeypatch.setenv(sources.SOURCES_FILE_ENV, str(record))
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(sources, "_hash_cache_file", lambda: tmp_path / sources.HASH_CACHE_NAME)
     data = tmp_path / "data.bin"
     data.write_bytes(b"hello")
     folder = tmp_path / "images" / "cats"
@@ -35,11 +36,11 @@ def test_record_use_lists_each_file_with_its_sha256(tmp_path, monkeypatch):
 
 
 def test_sha256_is_cached_by_path_size_and_mtime(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    cache_file = tmp_path / sources.HASH_CACHE_NAME  # (Keras, once imported, keeps the cache folder it started with)
+    monkeypatch.setattr(sources, "_hash_cache_file", lambda: cache_file)
     data = tmp_path / "big.bin"
     data.write_bytes(b"abc")
     assert sources.file_sha256(data) == hashlib.sha256(b"abc").hexdigest()
-    cache_file = tmp_path / "keras" / sources.HASH_CACHE_NAME
     cache = json.loads(cache_file.read_text())
     cache[str(data.resolve())]["sha256"] = "from the cache"
     cache_file.write_text(json.dumps(cache))
