@@ -140,9 +140,7 @@ class Trial:
         """``value`` as a float array, or :class:`Wrong` saying why it is not a usable array of numbers."""
         if isinstance(value, (str, bytes, dict, set)) or callable(value):
             raise Wrong(f"{what} should be an array of numbers, but it is a {type(value).__name__}: {short(value)}.")
-        if np.iscomplexobj(value):
-            raise Wrong(f"{what} should hold real numbers, but it holds complex numbers.",
-                        "A square root or a power of a negative number gives complex results; check the signs.")
+        refuse_complex(value, what)
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
@@ -162,9 +160,7 @@ class Trial:
         """``value`` as a finite float (a Python number, a NumPy scalar or a size-1 array)."""
         if isinstance(value, bool) or isinstance(value, (str, bytes)) or callable(value):
             raise Wrong(f"{what} should be a number, but it is a {type(value).__name__}: {short(value)}.")
-        if np.iscomplexobj(value):
-            raise Wrong(f"{what} should be a real number, but it is complex: {short(value)}.",
-                        "A square root or a power of a negative number gives complex results; check the signs.")
+        refuse_complex(value, what)
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
@@ -204,6 +200,13 @@ class Trial:
             raise Wrong(f"{what}: got {short(got)}, expected {short(expected)}.")
         self.ok(ok or f"{what} is right")
         return got
+
+
+def refuse_complex(value, what: str) -> None:
+    """:class:`Wrong` if ``value`` holds complex numbers (a square root of a negative number, say)."""
+    if np.iscomplexobj(value):
+        raise Wrong(f"{what} should hold real numbers, but it holds complex numbers: {short(value)}.",
+                    "A square root or a power of a negative number gives complex results; check the signs.")
 
 
 def as_floats(value) -> np.ndarray | None:
