@@ -470,8 +470,7 @@ def image_dir(name: str) -> Path:
     folder = sources.mirror_path("images", name)
     if folder is not None:
         print(f"Images '{name}': from the mirror, {sources.shown_path(folder)}")
-        if name != "photos":  # photos are recorded one by one (photo_path)
-            sources.record_use(f"images/{name}", "mirror", folder=folder)
+        sources.record_use(f"images/{name}", "mirror", folder=folder)
         return folder
     tried.append(f"mirror: {sources.MIRROR_ENV} is unset or has no images/{name}")
     if name == "cats_vs_dogs":
@@ -497,9 +496,7 @@ def photo_path(name: str) -> Path:
         return candidate
     if name not in PHOTO_NAMES:
         raise ValueError(f"Unknown photo {name!r}: use one of {', '.join(PHOTO_NAMES)} or the path of an image file.")
-    path = image_dir("photos") / f"{name}.jpg"
-    sources.record_use(f"photo {name}", "mirror", files=[path] if path.is_file() else [])
-    return path
+    return image_dir("photos") / f"{name}.jpg"
 
 
 def check_class_folders(folder: str | Path, min_classes: int = 2) -> list[str]:
