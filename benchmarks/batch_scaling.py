@@ -1,6 +1,6 @@
 """How a batch scales: one grid run sequentially and on 2 workers, pinned and unpinned, and on Dask.
 
-    python benchmarks/batch_scaling.py          # 6 points of 05 --preset depth-activation-dropout (about 17 min)
+    python benchmarks/batch_scaling.py          # 6 points of 05 --preset depth-activation-dropout (about 11 min)
     python benchmarks/batch_scaling.py --notebook 05 --grid HIDDEN_LAYERS=1,2 -p EPOCHS=1   # a quick try-out
 
 Modes, each a separate ``python -m helpers run`` of the same grid into its own folder under ``--output``:
