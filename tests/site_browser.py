@@ -111,8 +111,8 @@ def console_errors(driver) -> list[str]:
 class LinkChecker:
     """Resolves internal links once each: the target must be served, and its ``#anchor`` must exist."""
 
-    def __init__(self, base_url: str):
-        self.base_url = base_url
+    def __init__(self, base_url: str, *also: str):
+        self.bases = (base_url, *also)  # the served site's URL, and e.g. its folder as a file:// URL
         self.ids: dict[str, set[str] | None] = {}
 
     def page_ids(self, url: str) -> set[str] | None:
@@ -129,9 +129,11 @@ class LinkChecker:
 
     def problem(self, href: str) -> str | None:
         """Why the internal link ``href`` does not resolve (None when it does, or is external)."""
-        if not href.startswith(self.base_url):
+        if not href.startswith(self.bases):
             return None
         target, _, anchor = href.partition("#")
+        if target.startswith("file:"):
+            target = target.partition("?")[0]  # a file:// page ignores its query (search.html?q=...)
         ids = self.page_ids(target)
         if ids is None:
             return f"dead link: {href} (not found)"
@@ -140,8 +142,13 @@ class LinkChecker:
         return None
 
 
-def check_page(driver, url: str, links: LinkChecker, expect_widgets: bool = False) -> list[str]:
-    """Load ``url`` and return what is wrong with it (an empty list when nothing is)."""
+def check_page(driver, url: str, links: LinkChecker, expect_widgets: bool = False,
+               expect_explorer: bool = False) -> list[str]:
+    """Load ``url`` and return what is wrong with it (an empty list when nothing is).
+
+    ``expect_explorer``: the page holds an interactive explorer (``ipywidgets.interactive``), which must show
+    a slider or a list of choices and its figure (a loaded image inside the widget's output).
+    """
     console_errors(driver)  # drop what earlier pages left in the log
     driver.get(url)
     settle(driver)
@@ -160,6 +167,17 @@ def check_page(driver, url: str, links: LinkChecker, expect_widgets: bool = Fals
         controls = driver.execute_script(f"return document.querySelectorAll('{WIDGET_CONTROLS}').length")
         if not controls:
             problems.append("no widget controls in the DOM, though the notebook saved widget state")
+    if expect_explorer:
+        explorer = driver.execute_script(
+            "const w = document.querySelector('.widget-interact'); if (!w) return null;"
+            "return {controls: w.querySelectorAll('.widget-slider, .widget-dropdown').length,"
+            "        figures: Array.from(w.querySelectorAll('.widget-output img'))"
+            "                 .filter(i => i.complete && i.naturalWidth > 0).length};")
+        if not explorer:
+            problems.append("the interactive explorer is missing (no .widget-interact in the DOM)")
+        elif not explorer["controls"] or not explorer["figures"]:
+            problems.append(f"the interactive explorer shows {explorer['controls']} slider(s)/list(s) and "
+                            f"{explorer['figures']} figure(s); it needs both")
     widget_errors = driver.execute_script(
         "return Array.from(document.querySelectorAll('.jupyter-widgets, .widget-error'))"
         ".filter(e => /Error displaying widget|model not found/i.test(e.textContent)).length")
@@ -179,8 +197,8 @@ def search_results(driver, base_url: str, word: str) -> list[str]:
 
 
 def full_page_screenshot(driver, path: Path, width: int = 1280) -> Path:
-    """Save a PNG of the whole page (the window grown to the page's height, at most 6000 px)."""
-    height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 6000)")
+    """Save a PNG of the whole page (the window grown to the page's height, at most 30,000 px)."""
+    height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 30000)")
     driver.set_window_size(width, max(height, 600))
     settle(driver)
     driver.save_screenshot(str(path))

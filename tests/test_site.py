@@ -39,6 +39,12 @@ def shows_saved_widgets(notebook: Path) -> bool:
                for cell in data["cells"] for output in cell.get("outputs", []))
 
 
+def shows_explorer(notebook: Path) -> bool:
+    """Whether ``notebook``'s saved widget state holds an interactive explorer (``ipywidgets.interactive``)."""
+    state = store.WIDGET_STATE_DIR / f"{notebook.stem}.json"
+    return state.exists() and "widget-interact" in state.read_text(encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def course_site(tmp_path_factory):
     require_browser()
@@ -51,25 +57,31 @@ def course_site(tmp_path_factory):
 def test_every_page_reads_well_in_chromium(course_site, tmp_path):
     site, notebooks = course_site
     pages = {"index.html": False} | {f"{nb.stem}.html": shows_saved_widgets(nb) for nb in notebooks}
+    explorers = {f"{nb.stem}.html" for nb in notebooks if shows_explorer(nb)}
     assert len(pages) == len(notebooks) + 1 >= 12
+    assert {page[:2] for page in explorers} == {"01", "04", "07"}, explorers
     problems = {}
     with site_browser.serve(site) as base, site_browser.chromium() as driver:
-        links = site_browser.LinkChecker(base)
+        links = site_browser.LinkChecker(base, site.as_uri() + "/")
         for page, widgets in pages.items():
-            found = site_browser.check_page(driver, base + page, links, expect_widgets=widgets)
+            found = site_browser.check_page(driver, base + page, links, expect_widgets=widgets,
+                                            expect_explorer=page in explorers)
             if found:
                 problems[page] = found
-        for page in ("index.html", "04_feedforward_networks.html"):  # the same pages opened as files
-            found = site_browser.check_page(driver, (site / page).as_uri(), links, expect_widgets=pages[page])
+        for page in pages:  # every page again, opened as a file (file://), its links checked as files
+            found = site_browser.check_page(driver, (site / page).as_uri(), links, expect_widgets=pages[page],
+                                            expect_explorer=page in explorers)
             if found:
                 problems[f"file://{page}"] = found
         hits = site_browser.search_results(driver, base, "dropout")
+        file_hits = site_browser.search_results(driver, site.as_uri() + "/", "dropout")
         driver.get(base + "index.html")
         site_browser.full_page_screenshot(driver, tmp_path / "index.png")
         driver.get(base + "04_feedforward_networks.html")
         site_browser.full_page_screenshot(driver, tmp_path / "04_feedforward_networks.png")
     assert not problems, json.dumps(problems, indent=1)
     assert any("05_mlp_image_classification.html" in hit for hit in hits), f"search for 'dropout' found {hits}"
+    assert any("05_mlp_image_classification.html" in hit for hit in file_hits), f"from file://: {file_hits}"
     assert (tmp_path / "index.png").stat().st_size > 10_000
     print(f"screenshots in {tmp_path}")
 
@@ -90,6 +102,35 @@ def test_every_notebook_page_has_navigation_download_and_run_box(course_site):
                 for url in site_browser.resource_urls(page.read_text(encoding="utf-8"))
                 if url.startswith(("http:", "https:", "//"))}
     assert not external, f"pages load files from other hosts (the site must work offline): {external}"
+
+
+def test_exercises_show_solutions_collapsed_and_the_self_check(course_site):
+    """Each notebook page: every exercise's solution inside a closed <details>, and the self-check's controls."""
+    from helpers import exercises
+
+    site, notebooks = course_site
+    ids = list(exercises.all_exercises())
+    with site_browser.serve(site) as base, site_browser.chromium() as driver:
+        for notebook in notebooks:
+            nn = notebook.stem[:2]
+            driver.get(f"{base}{notebook.stem}.html")
+            site_browser.settle(driver)
+            found = driver.execute_script("""
+                return Array.from(document.querySelectorAll('details')).map(d => ({
+                    open: d.open, summary: d.querySelector('summary').textContent,
+                    code: d.querySelector('pre') ? d.querySelector('pre').textContent : '',
+                    visible: d.querySelector('pre') ? d.querySelector('pre').checkVisibility() : false}));""")
+            solutions = [d for d in found if "one solution to exercise" in d["summary"]]
+            wanted = [i for i in ids if i.startswith(nn + ".")]
+            assert [d["summary"].split("exercise ")[1].split(" ")[0] for d in solutions] == wanted, (notebook.stem, found)
+            for d, exercise_id in zip(solutions, wanted):
+                assert not d["open"] and not d["visible"], f"{exercise_id}: the solution is not collapsed"
+                assert f"def {exercises.get(exercise_id).function_name}(" in d["code"], exercise_id
+            checks = driver.execute_script(
+                "return Array.from(document.querySelectorAll('.jupyter-widgets button'))"
+                ".filter(b => b.textContent.trim() === 'Check').length;")
+            assert checks == len(exercises.questions(nn)), f"{notebook.stem}: {checks} self-check buttons"
+
 
 def test_a_broken_page_fails_the_check(tmp_path):
     """A notebook with a missing image and a dead link: the browser check reports both."""
