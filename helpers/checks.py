@@ -6,6 +6,7 @@ Each function returns the checked value, so a notebook can write
 
 from __future__ import annotations
 
+import json
 import math
 import os
 
@@ -19,6 +20,17 @@ class ExpectationError(AssertionError):
 #: Set by the course runner for an execution whose parameters differ from those its thresholds were
 #: tuned for (and no preset brought its own): a missed threshold is then reported, not raised.
 REPORT_ENV = "DLFB_EXPECTATIONS_FILE"
+#: Set by the course runner: every value a threshold check receives is appended there *before* it is
+#: compared, so an execution that fails a check still reports what it measured up to that point.
+CHECKED_ENV = "DLFB_CHECKED_FILE"
+
+
+def _record_checked(what: str, value: float) -> None:
+    """Append ``what = value`` to the runner's checked-values file (JSON lines); nothing when run by hand."""
+    target = os.environ.get(CHECKED_ENV)
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"what": what, "value": None if math.isnan(value) else round(value, 6)}) + "\n")
 
 
 def _missed_threshold(message: str) -> None:
@@ -39,6 +51,7 @@ def _ok(what: str, detail: str) -> None:
 def expect_at_least(value: float, threshold: float, what: str) -> float:
     """Check ``value >= threshold`` (e.g. an accuracy against the notebook's minimum)."""
     value = float(value)
+    _record_checked(what, value)
     if math.isnan(value) or value < threshold:
         _missed_threshold(f"{what} = {value:.4f}, expected at least {threshold}. "
                           f"Train longer or on more data (see the parameters cell), or check the inputs.")
@@ -50,6 +63,7 @@ def expect_at_least(value: float, threshold: float, what: str) -> float:
 def expect_at_most(value: float, threshold: float, what: str) -> float:
     """Check ``value <= threshold`` (e.g. a loss, or an accuracy that must stay low)."""
     value = float(value)
+    _record_checked(what, value)
     if math.isnan(value) or value > threshold:
         _missed_threshold(f"{what} = {value:.4f}, expected at most {threshold}.")
         return value

@@ -143,6 +143,11 @@ def run_on_dask(executions: list[Execution], output_dir: Path, kernel: str, time
                 bar.update(1)
     except KeyboardInterrupt:
         client.cancel(list(futures))
+        for future, execution in futures.items():  # what was queued or running when Ctrl-C came
+            if execution.status == "pending":
+                execution.status = "interrupted"
+                execution.error = ("interrupted by the user (Ctrl-C) while on a Dask worker; the worker's partial "
+                                   "notebook stays on the worker (--resume runs it again)")
         raise
     finally:
         cluster = getattr(client, "cluster", None)

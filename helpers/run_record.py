@@ -95,6 +95,10 @@ def write_record(path: Path, record: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+#: Statuses of an execution that ran to its end; ``--resume`` does not run these again.
+FINISHED = ("ok", "below expectation")
+
+
 def read_record(path: Path) -> dict[str, Any] | None:
     """The record at ``path``, or None when there is none or it cannot be read."""
     try:
@@ -105,9 +109,13 @@ def read_record(path: Path) -> dict[str, Any] | None:
 
 
 def finished(path: Path, key: str) -> dict[str, Any] | None:
-    """The record at ``path`` if it finished ``ok`` under ``key`` (so it need not run again), else None."""
+    """The record at ``path`` if it ran to its end under ``key`` (so it need not run again), else None.
+
+    Ran to its end: ``ok``, or ``below expectation`` (a varied run that missed a threshold set for other
+    parameters: running it again would measure the same).
+    """
     record = read_record(path)
-    if record and record.get("status") == "ok" and record.get("key") == key:
+    if record and record.get("status") in FINISHED and record.get("key") == key:
         return record
     return None
 

@@ -160,7 +160,19 @@ def test_varied_run_reports_a_missed_threshold_and_keeps_its_metrics(tmp_path, m
     assert status == 1 and row["status"] == "below expectation" and row["score"] == "5"
     assert "score = 5.0000, expected at least 8" in row["error"]
     status, row = run("preset", "--preset", "low")  # a preset's thresholds are its own: a miss fails the run
-    assert status == 1 and row["status"] == "failed" and "ExpectationError" in row["error"] and not row.get("score")
+    assert status == 1 and row["status"] == "failed" and "ExpectationError" in row["error"]
+    # ... and keeps what it measured: the check recorded its value before comparing (record_metrics never ran)
+    assert row["score"] == "5.0"
+
+
+def test_resume_does_not_rerun_a_finished_below_expectation(tmp_path, monkeypatch):
+    from helpers import run_record
+
+    path = tmp_path / "05_x.run.json"
+    for status, kept in (("ok", True), ("below expectation", True), ("failed", False), ("running", False)):
+        run_record.write_record(path, {"key": "k", "status": status})
+        assert bool(run_record.finished(path, "k")) is kept, status
+    assert run_record.finished(path, "other key") is None
 
 
 def test_thresholds_fit_only_the_defaults_or_the_preset():

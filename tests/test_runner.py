@@ -399,7 +399,7 @@ def test_end_to_end_summary_csv_and_md(default_run):
     assert rows[1]["error"] == "cell In [3]: ValueError: planned failure"
     assert all(float(r["wall_time_s"]) > 0 for r in rows)
     md = (out / "summary.md").read_text()
-    assert "2 execution(s), 1 failed" in md
+    assert "2 execution(s): 1 ok, 1 failed" in md
     assert "| notebook | parameters | status | wall_time_s | metrics | error |" in md
     assert "| 02_fails |  | failed |" in md and "cell In [3]: ValueError: planned failure |" in md
 
@@ -477,6 +477,17 @@ def test_resume_skips_what_finished_and_reruns_what_failed_or_changed(tmp_path):
     assert run_cli("run", "01", "-p", "SCALE", "3", "--output", str(out), "--resume") == 0
     row = next(csv.DictReader(open(out / "summary.csv")))
     assert row["resumed"] == "False" and row["score"] == "30"
+
+
+def test_a_resumed_folder_summary_lists_every_execution_on_disk(tmp_path):
+    """The summary is rebuilt from the folder's records: what an earlier call ran there stays in the table."""
+    out = tmp_path / "out"
+    assert run_cli("run", "01", "--output", str(out)) == 0
+    assert run_cli("run", "02", "--output", str(out), "--resume") == 1  # only 02 runs now
+    rows = {row["notebook"]: row for row in csv.DictReader(open(out / "summary.csv"))}
+    assert rows["01_metrics"]["status"] == "ok" and rows["01_metrics"]["score"] == "20"
+    assert rows["01_metrics"]["resumed"] == "True" and rows["02_fails"]["status"] == "failed"
+    assert "2 execution(s): 1 failed, 1 ok" in (out / "summary.md").read_text()
 
 
 def test_resume_after_a_real_interrupt_reruns_only_the_interrupted(tmp_path):

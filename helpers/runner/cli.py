@@ -50,7 +50,7 @@ from pathlib import Path
 
 from helpers.runner.execution import run_all, run_parallel
 from helpers.runner.planning import DEFAULT_KERNEL, DEFAULT_NOTEBOOKS_DIR, UsageError, check_kernel, discover_notebooks, format_value, normalize_param_argv, notebook_parameters, plan_executions, prepare_output_dir
-from helpers.runner.results import write_summary
+from helpers.runner.results import earlier_executions, write_summary
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -201,7 +201,9 @@ def command_run(args: argparse.Namespace) -> int:
         for e in executions:
             if e.status == "pending":
                 e.status = "skipped"
-        table = write_summary(executions, output_dir, args.kernel)
+        # Rebuilt from what is on disk: a resumed folder's summary also lists what earlier calls ran there.
+        earlier = earlier_executions(output_dir, executions) if args.resume else []
+        table = write_summary(executions + earlier, output_dir, args.kernel)
         print(table)
         print(f"\nSummary: {output_dir / 'summary.md'} and summary.csv", flush=True)
     return 1 if any(e.status != "ok" for e in executions) else 0

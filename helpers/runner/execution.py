@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from helpers.checks import REPORT_ENV
+from helpers.checks import CHECKED_ENV, REPORT_ENV
 from helpers.report import METRICS_ENV, OUTPUT_ENV as OUTPUT_DIR_ENV  # the runner-notebook contract: one home
 from helpers.sources import SOURCES_FILE_ENV
 from helpers.runner.planning import Execution, notebook_parameters
@@ -65,6 +65,22 @@ def read_metrics(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def read_checked(path: Path) -> dict[str, Any]:
+    """The values a notebook's threshold checks received, in order (see :data:`helpers.checks.CHECKED_ENV`)."""
+    checked = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            checked[str(entry["what"])] = entry["value"]
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut short by an interrupt
+    return checked
+
+
 def read_sources(path: Path) -> list[dict[str, Any]]:
     """The data sources a notebook's loaders recorded in ``path`` (see :func:`helpers.sources.record_use`)."""
     try:
@@ -101,9 +117,12 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
     expectations_file.unlink(missing_ok=True)
     sources_file = output_dir / f"{execution.stem}.sources.json"
     sources_file.unlink(missing_ok=True)
-    saved = {key: os.environ.get(key) for key in (METRICS_ENV, OUTPUT_DIR_ENV, REPORT_ENV, SOURCES_FILE_ENV)}
+    checked_file = output_dir / f"{execution.stem}.checked.jsonl"
+    checked_file.unlink(missing_ok=True)
+    saved = {key: os.environ.get(key)
+             for key in (METRICS_ENV, OUTPUT_DIR_ENV, REPORT_ENV, SOURCES_FILE_ENV, CHECKED_ENV)}
     os.environ[METRICS_ENV], os.environ[OUTPUT_DIR_ENV] = str(metrics_file), str(files_dir)
-    os.environ[SOURCES_FILE_ENV] = str(sources_file)
+    os.environ[SOURCES_FILE_ENV], os.environ[CHECKED_ENV] = str(sources_file), str(checked_file)
     if execution.strict:
         os.environ.pop(REPORT_ENV, None)
     else:
@@ -127,6 +146,10 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
         execution.metrics = read_metrics(metrics_file)
+        if execution.status in ("failed", "timed out", "interrupted"):
+            # it stopped before its last cells recorded their metrics: keep what its checks measured so far
+            for what, value in read_checked(checked_file).items():
+                execution.metrics.setdefault(what, value)
         execution.card["data_sources"] = read_sources(sources_file)
         if expectations_file.exists():
             missed = [line for line in expectations_file.read_text(encoding="utf-8").splitlines() if line]
@@ -134,6 +157,8 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
                 execution.status, execution.error = "below expectation", " | ".join(missed)
         save_record(execution, record_file, execution.status)
         add_card_to_notebook(executed, execution.card)
+        for scratch in (checked_file, sources_file, expectations_file):  # now in the record: not left behind
+            scratch.unlink(missing_ok=True)
     if not any(files_dir.iterdir()):
         files_dir.rmdir()
 
@@ -144,7 +169,7 @@ def save_record(execution: Execution, path: Path, status: str) -> None:
 
     run_record.write_record(path, {
         "key": execution.key, "notebook": execution.notebook.stem, "preset": execution.preset,
-        "parameters": execution.parameters, "status": status,
+        "parameters": execution.parameters, "grid": execution.grid, "status": status,
         "wall_time_s": None if execution.wall_time is None else round(execution.wall_time, 1),
         "error": execution.error, "metrics": execution.metrics, "card": execution.card})
 

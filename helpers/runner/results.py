@@ -80,15 +80,43 @@ def markdown_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def earlier_executions(output_dir: Path, planned: list[Execution]) -> list[Execution]:
+    """The executions recorded in ``output_dir`` (their ``.run.json``) by earlier runs into the same folder
+    and not planned now, so a summary rebuilt after ``--resume`` covers the whole folder, not this call only."""
+    from helpers import run_record
+    from helpers.runner.execution import fill_from_record
+
+    planned_stems = {e.stem for e in planned}
+    earlier = []
+    for path in sorted(Path(output_dir).glob(f"*{run_record.RECORD_SUFFIX}")):
+        stem = path.name[: -len(run_record.RECORD_SUFFIX)]
+        record = run_record.read_record(path)
+        if stem in planned_stems or not record or "notebook" not in record:
+            continue
+        execution = Execution(Path(record["notebook"] + ".ipynb"), record.get("parameters") or {},
+                              grid=record.get("grid") or {}, preset=record.get("preset"))
+        fill_from_record(execution, record)
+        execution.resumed = True
+        earlier.append(execution)
+    return earlier
+
+
+def status_counts(executions: list[Execution]) -> str:
+    """``"3 ok, 1 below expectation, 2 failed"``: how many executions ended in each status, in the order met."""
+    counts: dict[str, int] = {}
+    for e in executions:
+        counts[e.status] = counts.get(e.status, 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in counts.items())
+
+
 def write_summary(executions: list[Execution], output_dir: Path, kernel: str) -> str:
     """Write summary.csv and summary.md into ``output_dir``; return the markdown table."""
     write_csv(output_dir / "summary.csv", *summary_rows(executions))
     table = markdown_table(*compact_rows(executions))
-    failed = sum(e.status != "ok" for e in executions)
     from helpers import run_record
 
     versions = ", ".join(f"{k} {v}" for k, v in run_record.package_versions().items())
-    header = (f"# Run summary\n\n{len(executions)} execution(s), {failed} failed; kernel `{kernel}`; "
+    header = (f"# Run summary\n\n{len(executions)} execution(s): {status_counts(executions)}; kernel `{kernel}`; "
               f"finished {_dt.datetime.now():%Y-%m-%d %H:%M:%S}.\n\nDevice: {run_record.device()}. "
               f"Versions: {versions}. Each execution's parameters, seed, versions and data sources are in its "
               "`.run.json` and in its executed notebook's metadata (`dlfb`).\n\n")
