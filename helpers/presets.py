@@ -445,3 +445,14 @@ CHOICES: dict[str, dict[str, tuple]] = {
 def choices_for(stem: str) -> dict[str, tuple]:
     """The fixed sets of valid values of notebook ``stem``'s parameters (``{}`` when none has one)."""
     return CHOICES.get(stem, {})
+
+
+# --------------------------------------------------------------------------- parameters whose default is None
+# A default of None says nothing about the type a value must have; this table does ("None: every training image,
+# or a cap" takes an int). tests/test_presets.py checks that it names exactly the notebooks' None defaults.
+NONE_DEFAULT_TYPES: dict[str, dict[str, type]] = {
+    "05_mlp_image_classification": {"TRAIN_SAMPLES": int, "LL_INIT_STDDEV": float},
+    "09_pretrained_imagenet_models": {"FEATURE_MAP_LAYERS": list},
+    "10_transfer_learning": {"DATA_DIR": str},
+    "11_fine_tuning": {"DATA_DIR": str, "LAST_BLOCK": str},
+}

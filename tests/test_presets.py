@@ -36,8 +36,13 @@ def test_preset_values_are_parameters_of_the_right_type(notebook):
         assert preset.description.strip(), f"{notebook.stem} preset {name} has no description"
         for key, value in [*preset.parameters.items(), *((k, v) for k, vs in preset.grid.items() for v in vs)]:
             assert key in defaults, f"{notebook.stem} preset {name}: {key} is not a parameter of the notebook"
-            assert runner.same_kind(value, defaults[key]), (
-                f"{notebook.stem} preset {name}: {key}={value!r} does not have the type of the default {defaults[key]!r}")
+            runner.check_value_types(notebook, {key: value})  # the runner's own check (type, None, choices)
+
+
+def test_none_default_types_name_exactly_the_none_defaults():
+    found = {nb.stem: {k for k, v in default_values(nb).items() if v is None} for nb in COURSE}
+    assert {stem: names for stem, names in found.items() if names} == {
+        stem: set(types) for stem, types in presets.NONE_DEFAULT_TYPES.items()}
 
 
 @pytest.mark.parametrize("notebook", COURSE, ids=lambda p: p.stem)

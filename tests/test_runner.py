@@ -283,25 +283,43 @@ def test_parse_value_refuses_yaml11_surprises(text, hint):
 
 def test_params_file_reads_yaml12_scalars_and_types_are_checked(tmp_path):
     params_file = tmp_path / "params.yaml"
-    params_file.write_text("USE_BONUS: no\n")
-    with pytest.raises(UsageError, match="USE_BONUS='no' is a str, but its default False is a bool"):
+    params_file.write_text("USE_BONUS: no\n")  # refused as on the command line, saying why and where
+    with pytest.raises(UsageError, match=r"params.yaml: value 'no' \(line 1\) is ambiguous: YAML 1.1 reads it as a boolean"):
         runner.plan_executions(runner.build_parser().parse_args(
             ["run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
     params_file.write_text("SCALE: 010\n")
-    with pytest.raises(UsageError, match="SCALE='010' is a str"):
+    with pytest.raises(UsageError, match="'010' .line 1. is ambiguous: YAML 1.1 reads a leading 0 as octal"):
+        runner.plan_executions(runner.build_parser().parse_args(
+            ["run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
+    params_file.write_text("SCALE: '010'\n")  # quoted: plainly text, and then of the wrong type
+    with pytest.raises(UsageError, match="SCALE='010' is a str, but its default 2 is an int"):
         runner.plan_executions(runner.build_parser().parse_args(
             ["run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["-p", "SCALE", "two"], "SCALE='two' is a str, but its default 2 is a int"),
-    (["-p", "USE_BONUS", "1"], "USE_BONUS=1 is a int"),
+    (["-p", "SCALE", "two"], "SCALE='two' is a str, but its default 2 is an int"),
+    (["-p", "USE_BONUS", "1"], "USE_BONUS=1 is an int"),
+    (["-p", "SCALE", "None"], "SCALE=None is not a setting of this parameter"),
     (["--grid", "SCALE=1,x"], "SCALE='x' is a str"),
 ])
 def test_values_must_have_the_type_of_the_default(argv, message):
     with pytest.raises(UsageError, match=re.escape(message)):
         runner.plan_executions(runner.build_parser().parse_args(runner.normalize_param_argv(
             ["run", "01", "--notebooks-dir", str(FIXTURES), *argv])))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["-p", "TRAIN_SAMPLES", "abc"], "TRAIN_SAMPLES='abc' is a str, but TRAIN_SAMPLES takes None or an int"),
+    (["-p", "TRAIN_SAMPLES", "[1, 2]"], "TRAIN_SAMPLES=[1, 2] is a list, but TRAIN_SAMPLES takes None or an int"),
+    (["-p", "EPOCHS", "None"], "EPOCHS=None is not a setting of this parameter"),
+])
+def test_none_defaults_have_a_type_and_none_needs_a_meaning(argv, message):
+    """05's TRAIN_SAMPLES (default None) takes None or an int; EPOCHS (default 20) gives None no meaning."""
+    with pytest.raises(UsageError, match=re.escape(message)):
+        runner.plan_executions(runner.build_parser().parse_args(runner.normalize_param_argv(["run", "05", *argv])))
+    for ok in (["-p", "TRAIN_SAMPLES", "1000"], ["-p", "TRAIN_SAMPLES", "None"], ["-p", "LL_INIT_STDDEV", "1"]):
+        runner.plan_executions(runner.build_parser().parse_args(runner.normalize_param_argv(["run", "05", *ok])))
 
 
 def test_timeout_stops_a_sleeping_notebook(tmp_path):

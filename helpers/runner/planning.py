@@ -144,6 +144,9 @@ YAML11_SURPRISES = (
 )
 
 
+AMBIGUOUS_TAG = "tag:dlfb,2026:yaml11-ambiguous"
+
+
 def strict_yaml_loader():
     """A safe YAML loader with YAML 1.2's scalars: only true/false are booleans and integers are
     decimal, so ``no``, ``010`` and ``1:30`` stay text (and then fail the type check with a message)."""
@@ -160,6 +163,18 @@ def strict_yaml_loader():
                                        list("tTfF"))
     StrictLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"),
                                        list("-+0123456789"))
+    # An unquoted value that YAML 1.1 would read as something else is refused, saying how to write it.
+    alternatives = [pattern.pattern.replace("(?i)(", "(?i:") for pattern, _ in YAML11_SURPRISES]
+    ambiguous = re.compile("^(?:" + "|".join(alternatives) + ")$")
+    for first in set("yYnNoO-+0123456789"):
+        StrictLoader.yaml_implicit_resolvers.setdefault(first, []).insert(0, (AMBIGUOUS_TAG, ambiguous))
+
+    def refuse(loader, node):
+        text = loader.construct_scalar(node)
+        why = next(why for pattern, why in YAML11_SURPRISES if pattern.fullmatch(text))
+        raise UsageError(f"value {text!r} (line {node.start_mark.line + 1}) is ambiguous: {why}")
+
+    StrictLoader.add_constructor(AMBIGUOUS_TAG, refuse)
     return StrictLoader
 
 
@@ -287,6 +302,8 @@ def load_params_file(path: Path | None, stems: set[str]) -> tuple[dict[str, Any]
         data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=strict_yaml_loader()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise UsageError(f"cannot read --params-file {path}: {exc}") from None
+    except UsageError as exc:  # a YAML 1.1 surprise
+        raise UsageError(f"--params-file {path}: {exc}") from None
     if not isinstance(data, dict):
         raise UsageError(f"--params-file {path} must hold a mapping of NAME: value")
     common, per_notebook = {}, {}
@@ -303,11 +320,14 @@ def load_params_file(path: Path | None, stems: set[str]) -> tuple[dict[str, Any]
     return common, per_notebook
 
 
+def _a(noun: str) -> str:
+    """``"an int"``, ``"a float"``."""
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
 def same_kind(value: Any, default: Any) -> bool:
-    """Whether ``value`` fits a parameter whose default is ``default``: the same type, where None fits
-    anything (it means "all" or "auto"), an int fits a float, and a bool never passes for a number."""
-    if value is None or default is None:
-        return True
+    """Whether ``value`` has the type of ``default``: an int fits a float, and a bool never passes for a
+    number. (None is handled by :func:`check_value_types`.)"""
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(value, bool) and isinstance(default, bool)
     if isinstance(default, float):
@@ -316,16 +336,36 @@ def same_kind(value: Any, default: Any) -> bool:
 
 
 def check_value_types(notebook: Path, values: dict[str, Any]) -> None:
-    """Reject values whose type differs from the default in the notebook's ``parameters`` cell."""
-    defaults = {p.name: p.default for p in notebook_parameters(notebook)}
+    """Reject values whose type differs from the default in the notebook's ``parameters`` cell.
+
+    None is accepted where the default is None, or where the parameter's comment says what None means
+    (``# ... None: all 10,000``). A parameter whose default is None takes None or a value of the type
+    :data:`helpers.presets.NONE_DEFAULT_TYPES` gives it.
+    """
+    from helpers import presets
+
+    params = {p.name: p for p in notebook_parameters(notebook)}
+    typed = presets.NONE_DEFAULT_TYPES.get(notebook.stem, {})
     for name, value in values.items():
         try:
-            default = ast.literal_eval(defaults[name])
+            default = ast.literal_eval(params[name].default)
         except (KeyError, ValueError, SyntaxError):
             continue  # a default that is an expression: nothing to compare with
+        if value is None:
+            if default is not None and "None" not in (params[name].help or ""):
+                raise UsageError(f"{notebook.stem}: {name}=None is not a setting of this parameter (its default is "
+                                 f"{params[name].default} and its comment gives None no meaning); give "
+                                 f"{_a(type(default).__name__)}")
+            continue
+        if default is None:
+            wanted = typed.get(name)
+            if wanted is not None and not same_kind(value, wanted()):
+                raise UsageError(f"{notebook.stem}: {name}={value!r} is {_a(type(value).__name__)}, but {name} takes "
+                                 f"None or {_a(wanted.__name__)} ({params[name].help})")
+            continue
         if not same_kind(value, default):
-            raise UsageError(f"{notebook.stem}: {name}={value!r} is a {type(value).__name__}, but its default "
-                             f"{defaults[name]} is a {type(default).__name__}; give a value of that type")
+            raise UsageError(f"{notebook.stem}: {name}={value!r} is {_a(type(value).__name__)}, but its default "
+                             f"{params[name].default} is {_a(type(default).__name__)}; give a value of that type")
     check_choices(notebook, values)
 
 
