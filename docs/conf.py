@@ -66,6 +66,7 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "navigation_with_keys": False,
     "show_prev_next": True,
+    "navbar_persistent": [],  # the sidebar has the search field: no second one in the top bar
 }
 
 

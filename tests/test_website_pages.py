@@ -84,3 +84,17 @@ def test_publish_refuses_to_replace_a_folder_that_is_not_a_site(tmp_path):
         website.publish(tmp_path / "html", tmp_path / "mine")
     website.publish(tmp_path / "html", tmp_path / "new")
     assert (tmp_path / "new" / "index.html").is_file()
+
+
+def test_each_self_check_on_the_site_says_its_buttons_need_the_notebook():
+    import json
+
+    from helpers import website
+
+    notebook = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Title"},
+                          {"cell_type": "code", "metadata": {}, "source": 'check.quiz("08")', "outputs": []}],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    cells = json.loads(website.with_run_box(json.dumps(notebook), "08_denoising_autoencoder"))["cells"]
+    assert [c.get("id") for c in cells[:2]] == [None, "run-it-yourself"]
+    assert "do not answer" in cells[2]["source"] and 'check.answer("08", 1' in cells[2]["source"]
+    assert cells[3]["source"] == 'check.quiz("08")'
