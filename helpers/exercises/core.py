@@ -112,6 +112,7 @@ class Trial:
         self.function = function
         self.name = name
         self.right: list[str] = []
+        self.last_result: Any = None  # what the learner's function returned last, as it returned it
 
     def call(self, *args, allow_none: bool = False, **kwargs) -> Any:
         """Call the learner's function; a stub or an exception becomes feedback, not a traceback.
@@ -129,6 +130,7 @@ class Trial:
         if result is None and not allow_none:
             raise Wrong(f"{shown} returned None.",
                         "Does your function end with a `return` statement? A body that is still `...` returns None.")
+        self.last_result = result
         return result
 
     def ok(self, text: str) -> None:
@@ -137,7 +139,13 @@ class Trial:
 
     # --- conversions that turn nonsense into plain words -------------------------------------------------
     def array(self, value, what: str, ndim: int | None = None, shape: tuple | None = None) -> np.ndarray:
-        """``value`` as a float array, or :class:`Wrong` saying why it is not a usable array of numbers."""
+        """``value`` as a float array, or :class:`Wrong` saying why it is not a usable array of numbers.
+
+        ``None`` (what :func:`as_floats` makes of an answer that is not numbers) stands for the function's own
+        result, so the message names what it returned (a string, say).
+        """
+        if value is None and self.last_result is not None:
+            value = self.last_result
         if isinstance(value, (str, bytes, dict, set)) or callable(value):
             raise Wrong(f"{what} should be an array of numbers, but it is a {type(value).__name__}: {short(value)}.")
         refuse_complex(value, what)
@@ -158,7 +166,9 @@ class Trial:
 
     def number(self, value, what: str) -> float:
         """``value`` as a finite float (a Python number, a NumPy scalar or a size-1 array)."""
-        if isinstance(value, bool) or isinstance(value, (str, bytes)) or callable(value):
+        if value is None and self.last_result is not None:
+            value = self.last_result
+        if isinstance(value, bool) or isinstance(value, (str, bytes, dict, set)) or callable(value):
             raise Wrong(f"{what} should be a number, but it is a {type(value).__name__}: {short(value)}.")
         refuse_complex(value, what)
         try:
