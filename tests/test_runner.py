@@ -544,6 +544,50 @@ def test_resume_after_a_real_interrupt_reruns_only_the_interrupted(tmp_path):
     assert (out / "01_quick.ipynb").stat().st_mtime_ns == stamp
 
 
+def test_ctrl_c_with_jobs_2_then_resume_reruns_only_what_did_not_finish(tmp_path):
+    """Ctrl-C as a terminal sends it (SIGINT to the whole process group) during a --jobs 2 batch: the finished
+    execution stays ok, the running ones are 'interrupted' with their partial copies; --resume runs only those."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import nbformat
+
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    for name, code in (("01_quick", "VALUE = 1"), ("02_sleeps", "import time\ntime.sleep(SECONDS)"),
+                       ("03_sleeps", "import time\ntime.sleep(SECONDS)")):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("SECONDS = 60", metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell(code)]
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder), "--output", str(out),
+               "--jobs", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.time() + 180
+    while time.time() < deadline and not ((out / "01_quick.ipynb").exists() and (out / "03_sleeps.ipynb").exists()
+                                          and (out / "02_sleeps.ipynb").exists()):
+        time.sleep(0.5)
+    time.sleep(3)  # both sleepers are inside time.sleep(60) by now
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=180)
+    assert process.returncode == 130, err
+    rows = {row["notebook"]: row for row in csv.DictReader(open(out / "summary.csv"))}
+    assert rows["01_quick"]["status"] == "ok", rows
+    assert rows["02_sleeps"]["status"] == rows["03_sleeps"]["status"] == "interrupted", rows
+    assert (out / "02_sleeps.ipynb").exists() and (out / "03_sleeps.ipynb").exists()
+    stamp = (out / "01_quick.ipynb").stat().st_mtime_ns
+    done = subprocess.run([*command, "--resume", "--timeout", "3"], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 1, done.stderr
+    rows = {row["notebook"]: row for row in csv.DictReader(open(out / "summary.csv"))}
+    assert rows["01_quick"]["resumed"] == "True" and rows["01_quick"]["status"] == "ok"
+    assert [rows[n]["status"] for n in ("02_sleeps", "03_sleeps")] == ["timed out", "timed out"]  # started again
+    assert (out / "01_quick.ipynb").stat().st_mtime_ns == stamp
+
+
 def outcome(folder):
     """What a batch's summary says about each execution, minus timings (to compare two ways of running it)."""
     return [(r["notebook"], r["parameters"], r["status"], r.get("score", ""), r["error"])
