@@ -21,12 +21,17 @@ import logging
 import shutil
 import sys
 import tempfile
+import threading
+import uuid
 from pathlib import Path
 
 from helpers.runner import (DEFAULT_NOTEBOOKS_DIR, Execution, UsageError, core_shares, describe_error, pin_to_cores,
                             quiet_papermill, resume_from_record, run_execution)
 
 CONNECT_TIMEOUT_S = 10
+STOP_POLL_S = 1.0    # how often a running task looks at the batch's stop event
+KERNEL_GRACE_S = 15  # after the interrupt, how long a kernel may take to stop before it is killed
+STOP_GRACE_S = 60    # after Ctrl-C, how long the client waits for the workers' partial notebooks
 
 
 def connect(scheduler: str, jobs: int):
@@ -46,6 +51,9 @@ def connect(scheduler: str, jobs: int):
                                    dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
         client.wait_for_workers(max(1, jobs))  # every worker known before the cores are shared out
+        # The terminal's Ctrl-C then reaches this client only, which stops the workers' kernels itself (as it
+        # stops a remote cluster's) and so gets their partial notebooks back; the workers still end with it.
+        client.run(_leave_terminal_group)
         return client
     if not scheduler.startswith(("tcp://", "tls://")):
         raise UsageError(f"--scheduler {scheduler!r}: give 'local' or an address such as tcp://HOST:8786")
@@ -54,6 +62,16 @@ def connect(scheduler: str, jobs: int):
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}); start it with "
                          "'dask scheduler' and workers with 'dask worker ADDRESS', or use --scheduler local") from None
+
+
+def _leave_terminal_group() -> None:
+    """Run on a LocalCluster worker: start its own session, out of the terminal's process group."""
+    import os
+
+    try:
+        os.setsid()
+    except OSError:  # already a session leader
+        pass
 
 
 def worker_placement(client) -> dict[str, tuple[int, int]]:
@@ -87,12 +105,72 @@ def _pin_worker(placement: dict[str, tuple[int, int]]) -> None:
     pin_to_cores(shares[index] if len(shares) == count else [core for share in shares for core in share])
 
 
+def interrupt_kernels(grace_s: float = KERNEL_GRACE_S) -> int:
+    """Interrupt every kernel this worker process started (its running cell raises KeyboardInterrupt, papermill
+    saves the partial notebook and shuts the kernel down); kill one still alive after ``grace_s``. Returns how
+    many kernels there were."""
+    import signal
+
+    import psutil
+
+    kernels = [child for child in psutil.Process().children()
+               if any("ipykernel" in part for part in _cmdline(child))]
+    for kernel in kernels:
+        try:
+            kernel.send_signal(signal.SIGINT)
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(kernels, timeout=grace_s)
+    for kernel in alive:  # a cell that ignores interrupts
+        try:
+            kernel.kill()
+        except psutil.Error:
+            pass
+    return len(kernels)
+
+
+def _cmdline(process) -> list[str]:
+    import psutil
+
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
+def _watch_for_stop(stop, finished: threading.Event) -> None:
+    """Worker thread beside a running task: when the client sets the batch's stop event (its Ctrl-C),
+    interrupt this worker's kernel."""
+    while not finished.wait(STOP_POLL_S):
+        try:
+            if stop.is_set():
+                interrupt_kernels()
+                return
+        except Exception:  # noqa: BLE001 - the client or scheduler went away: the cluster's shutdown ends the kernel
+            return
+
+
 def execute_remotely(execution: Execution, notebook_bytes: bytes, kernel: str, timeout: float | None,
-                     placement: dict[str, tuple[int, int]] | None = None):
-    """The task a worker runs: execute the notebook in a temporary folder, return (execution, files)."""
+                     placement: dict[str, tuple[int, int]] | None = None, stop_name: str | None = None):
+    """The task a worker runs: execute the notebook in a temporary folder, return (execution, files).
+
+    While it runs, a thread watches the batch's stop event (``stop_name``): set, it interrupts the kernel,
+    and the task returns the partial notebook with status 'interrupted'. A task that starts after the event
+    was set returns at once, not run (its status stays 'pending': the summary says 'skipped').
+    """
+    stop = None
+    if stop_name:
+        from distributed import Event
+
+        stop = Event(stop_name)
+        if stop.is_set():
+            return execution, {}
     _pin_worker(placement or {})
     quiet_papermill()
     work = Path(tempfile.mkdtemp(prefix="dlfb-dask-"))
+    finished = threading.Event()
+    if stop is not None:
+        threading.Thread(target=_watch_for_stop, args=(stop, finished), daemon=True).start()
     try:
         source = work / "notebook" / execution.notebook.name
         source.parent.mkdir()
@@ -108,42 +186,65 @@ def execute_remotely(execution: Execution, notebook_bytes: bytes, kernel: str, t
         files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
         return execution, files
     finally:
+        finished.set()
         shutil.rmtree(work, ignore_errors=True)
 
 
 def run_on_dask(executions: list[Execution], output_dir: Path, kernel: str, timeout: float | None,
                 client, resume: bool = False) -> None:
     """Run the executions on the Dask ``client`` (see :func:`connect`) and write what each worker sends
-    back into ``output_dir``; the client (and a LocalCluster behind it) is closed at the end."""
-    from distributed import as_completed
+    back into ``output_dir``; the client (and a LocalCluster behind it) is closed at the end.
+
+    Ctrl-C sets the batch's stop event: every worker interrupts its running kernel and sends back the partial
+    notebook ('interrupted', as a local run keeps it), executions not started yet are 'skipped'. The client
+    waits up to :data:`STOP_GRACE_S` for that; a second Ctrl-C leaves at once (running rows then say the
+    partial notebook stayed on the worker).
+    """
+    from distributed import Event, as_completed
     from tqdm.auto import tqdm
 
     todo = [e for e in executions if not (resume and resume_from_record(e, output_dir))]
     placement = worker_placement(client)
+    stop = Event(f"dlfb-stop-{uuid.uuid4().hex}", client=client)
     futures: dict = {}
+
+    def collect(future, bar) -> None:
+        execution = futures.pop(future)
+        try:
+            done, files = future.result()
+            for name, data in files.items():
+                target = output_dir / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            for attribute in ("status", "wall_time", "error", "metrics", "card"):
+                setattr(execution, attribute, getattr(done, attribute))
+        except Exception as exc:  # noqa: BLE001 - a lost worker: reported, the rest go on
+            execution.status, execution.error = "failed", f"Dask task failed: {describe_error(exc)}"
+        if execution.status not in ("ok", "pending"):
+            bar.write(f"{execution.status.upper()} {execution.stem}: {execution.error}", file=sys.stderr)
+        bar.update(1)
+
     try:
         with tqdm(total=len(executions), initial=len(executions) - len(todo), desc="notebooks", unit="run",
                   file=sys.stderr) as bar:
             futures = {client.submit(execute_remotely, e, e.notebook.read_bytes(), kernel, timeout, placement,
-                                     key=f"dlfb-{e.stem}-{e.key[:12]}", pure=False): e for e in todo}
-            for future in as_completed(futures):
-                execution = futures[future]
+                                     stop.name, key=f"dlfb-{e.stem}-{e.key[:12]}", pure=False): e for e in todo}
+            try:
+                for future in as_completed(list(futures)):
+                    collect(future, bar)
+            except KeyboardInterrupt:
+                stop.set()
+                bar.write("Ctrl-C: stopping the notebooks on the workers and fetching their partial notebooks "
+                          "(Ctrl-C again to leave now)", file=sys.stderr)
                 try:
-                    done, files = future.result()
-                    for name, data in files.items():
-                        target = output_dir / name
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        target.write_bytes(data)
-                    for attribute in ("status", "wall_time", "error", "metrics", "card"):
-                        setattr(execution, attribute, getattr(done, attribute))
-                except Exception as exc:  # noqa: BLE001 - a lost worker: reported, the rest go on
-                    execution.status, execution.error = "failed", f"Dask task failed: {describe_error(exc)}"
-                if execution.status != "ok":
-                    bar.write(f"{execution.status.upper()} {execution.stem}: {execution.error}", file=sys.stderr)
-                bar.update(1)
+                    for future in as_completed(list(futures), timeout=STOP_GRACE_S):
+                        collect(future, bar)
+                except (KeyboardInterrupt, TimeoutError):
+                    pass
+                raise KeyboardInterrupt from None
     except KeyboardInterrupt:
         client.cancel(list(futures))
-        for future, execution in futures.items():  # what was queued or running when Ctrl-C came
+        for future, execution in futures.items():  # still on a worker when the client stopped waiting
             if execution.status == "pending":
                 execution.status = "interrupted"
                 execution.error = ("interrupted by the user (Ctrl-C) while on a Dask worker; the worker's partial "

@@ -588,6 +588,71 @@ def test_ctrl_c_with_jobs_2_then_resume_reruns_only_what_did_not_finish(tmp_path
     assert (out / "01_quick.ipynb").stat().st_mtime_ns == stamp
 
 
+def test_ctrl_c_on_a_dask_local_cluster_keeps_partial_notebooks_then_resume_reruns_them(tmp_path):
+    """Ctrl-C as a terminal sends it during a batch on a LocalCluster of 2 workers: the workers' kernels are
+    interrupted and their partial notebooks come back ('interrupted'), the queued execution is 'skipped',
+    no kernel is left behind, and --resume runs only what did not finish."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import nbformat
+    import psutil
+
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    for name, code in (("01_quick", "VALUE = 1"),
+                       ("02_sleeps", "import time\nfor second in range(SECONDS):\n    print(second)\n    time.sleep(1)"),
+                       ("03_sleeps", "import time\ntime.sleep(SECONDS)"), ("04_queued", "VALUE = 4")):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("SECONDS = 60", metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell(code)]
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder), "--output", str(out),
+               "--scheduler", "local", "--jobs", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    started = time.time()
+    deadline = started + 180
+    while time.time() < deadline and not (out / "01_quick.run.json").exists():
+        time.sleep(0.5)
+    time.sleep(12)  # 02 and 03 are both inside their sleeps by now; 04 waits for a free worker
+    os.killpg(process.pid, signal.SIGINT)
+    stopped = time.time()
+    _, err = process.communicate(timeout=180)
+    assert process.returncode == 130, err
+    assert time.time() - stopped < STOP_GRACE_S_BOUND, "the client waited for the whole sleep"
+    rows = {row["notebook"]: row for row in csv.DictReader(open(out / "summary.csv"))}
+    assert rows["01_quick"]["status"] == "ok", rows
+    assert rows["02_sleeps"]["status"] == rows["03_sleeps"]["status"] == "interrupted", rows
+    assert "partial notebook kept" in rows["02_sleeps"]["error"], rows
+    assert rows["04_queued"]["status"] == "skipped", rows
+    partial = nbformat.read(out / "02_sleeps.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for o in partial.cells[-1].outputs)
+    assert printed.startswith("0\n1\n") and "59" not in printed  # it ran, and it was stopped midway
+    assert json.loads((out / "03_sleeps.run.json").read_text())["status"] == "interrupted"
+    assert not (out / "04_queued.ipynb").exists()
+    time.sleep(2)
+    leftovers = [p for p in psutil.process_iter(["cmdline", "create_time", "ppid"])
+                 if "ipykernel" in " ".join(p.info["cmdline"] or []) and p.info["create_time"] > started
+                 and p.info["ppid"] != os.getpid()]  # a kernel the batch started that outlived it
+    assert not leftovers, leftovers
+
+    stamp = (out / "01_quick.ipynb").stat().st_mtime_ns
+    done = subprocess.run([*command, "--resume", "--timeout", "3"], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 1, done.stderr
+    rows = {row["notebook"]: row for row in csv.DictReader(open(out / "summary.csv"))}
+    assert rows["01_quick"]["resumed"] == "True" and rows["01_quick"]["status"] == "ok"
+    assert [rows[n]["status"] for n in ("02_sleeps", "03_sleeps")] == ["timed out", "timed out"]  # started again
+    assert rows["04_queued"]["status"] == "ok" and rows["04_queued"]["resumed"] == "False"
+    assert (out / "01_quick.ipynb").stat().st_mtime_ns == stamp
+
+
+STOP_GRACE_S_BOUND = 45  # seconds: well under the 48 s the sleepers had left, well over the ~3 s measured
+
+
 def outcome(folder):
     """What a batch's summary says about each execution, minus timings (to compare two ways of running it)."""
     return [(r["notebook"], r["parameters"], r["status"], r.get("score", ""), r["error"])

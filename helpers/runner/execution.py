@@ -97,7 +97,8 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
     Status: ``ok``, ``below expectation`` (it ran, but with parameters its thresholds were not set for it
     missed one: see :func:`helpers.runner.planning.thresholds_fit`), ``failed``, ``timed out`` (a cell ran
     longer than ``timeout`` seconds) or
-    ``interrupted`` (Ctrl-C; the partial executed notebook is kept and the interrupt is re-raised).
+    ``interrupted`` (Ctrl-C; the partial executed notebook is kept and the interrupt is re-raised; or the
+    kernel itself was interrupted, as a Dask worker does when the batch is stopped).
     """
     import papermill
 
@@ -139,8 +140,12 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
         execution.status, execution.error = "interrupted", "interrupted by the user (Ctrl-C); partial notebook kept"
         raise
     except Exception as exc:  # noqa: BLE001 - every failure is reported, the run goes on
-        execution.status = "timed out" if is_timeout(exc) else "failed"
-        execution.error = describe_error(exc)
+        if getattr(exc, "ename", None) == "KeyboardInterrupt":  # the kernel was interrupted (a Dask batch's Ctrl-C)
+            execution.status = "interrupted"
+            execution.error = f"interrupted in cell In [{getattr(exc, 'exec_count', '?')}]; partial notebook kept"
+        else:
+            execution.status = "timed out" if is_timeout(exc) else "failed"
+            execution.error = describe_error(exc)
     finally:
         execution.wall_time = time.perf_counter() - start
         for key, value in saved.items():
