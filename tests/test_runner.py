@@ -437,6 +437,22 @@ def test_end_to_end_grid_names_and_parameters(tmp_path, capsys):
     assert "| 01_metrics | LABEL=hi there SCALE=3 | ok |" in capsys.readouterr().out
 
 
+SLEEPS = "import time\ntime.sleep(SECONDS)"
+
+
+def write_notebooks(folder, parameters: str, *notebooks: tuple[str, str]):
+    """Write one notebook per (name, code) into ``folder``: a parameters cell, then the code. Returns the folder."""
+    import nbformat
+
+    folder.mkdir()
+    for name, code in notebooks:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell(code)]
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
 def test_ctrl_c_marks_the_running_execution_interrupted_and_keeps_the_summary(tmp_path):
     """A real batch interrupted with SIGINT (what Ctrl-C sends): the running notebook is 'interrupted',
     its partial copy is kept, the one not started is 'skipped', and the exit status is 130."""
@@ -445,15 +461,8 @@ def test_ctrl_c_marks_the_running_execution_interrupted_and_keeps_the_summary(tm
     import sys
     import time
 
-    import nbformat
-
-    folder = tmp_path / "nbs"
-    folder.mkdir()
-    for name, code in (("01_quick", "VALUE = 1"), ("02_sleeps", "import time\ntime.sleep(60)"), ("03_never", "VALUE = 3")):
-        nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell("SECONDS = 1", metadata={"tags": ["parameters"]}),
-                    nbformat.v4.new_code_cell(code)]
-        nbformat.write(nb, folder / f"{name}.ipynb")
+    folder = write_notebooks(tmp_path / "nbs", "SECONDS = 1", ("01_quick", "VALUE = 1"),
+                             ("02_sleeps", "import time\ntime.sleep(60)"), ("03_never", "VALUE = 3"))
     out = tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder),
                                 "--output", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -514,15 +523,7 @@ def test_resume_after_a_real_interrupt_reruns_only_the_interrupted(tmp_path):
     import sys
     import time
 
-    import nbformat
-
-    folder = tmp_path / "nbs"
-    folder.mkdir()
-    for name, code in (("01_quick", "VALUE = 1"), ("02_sleeps", "import time\ntime.sleep(SECONDS)")):
-        nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell("SECONDS = 60", metadata={"tags": ["parameters"]}),
-                    nbformat.v4.new_code_cell(code)]
-        nbformat.write(nb, folder / f"{name}.ipynb")
+    folder = write_notebooks(tmp_path / "nbs", "SECONDS = 60", ("01_quick", "VALUE = 1"), ("02_sleeps", SLEEPS))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder), "--output", str(out)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -552,16 +553,8 @@ def test_ctrl_c_with_jobs_2_then_resume_reruns_only_what_did_not_finish(tmp_path
     import sys
     import time
 
-    import nbformat
-
-    folder = tmp_path / "nbs"
-    folder.mkdir()
-    for name, code in (("01_quick", "VALUE = 1"), ("02_sleeps", "import time\ntime.sleep(SECONDS)"),
-                       ("03_sleeps", "import time\ntime.sleep(SECONDS)")):
-        nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell("SECONDS = 60", metadata={"tags": ["parameters"]}),
-                    nbformat.v4.new_code_cell(code)]
-        nbformat.write(nb, folder / f"{name}.ipynb")
+    folder = write_notebooks(tmp_path / "nbs", "SECONDS = 60", ("01_quick", "VALUE = 1"), ("02_sleeps", SLEEPS),
+                             ("03_sleeps", SLEEPS))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder), "--output", str(out),
                "--jobs", "2"]
@@ -600,15 +593,9 @@ def test_ctrl_c_on_a_dask_local_cluster_keeps_partial_notebooks_then_resume_reru
     import nbformat
     import psutil
 
-    folder = tmp_path / "nbs"
-    folder.mkdir()
-    for name, code in (("01_quick", "VALUE = 1"),
-                       ("02_sleeps", "import time\nfor second in range(SECONDS):\n    print(second)\n    time.sleep(1)"),
-                       ("03_sleeps", "import time\ntime.sleep(SECONDS)"), ("04_queued", "VALUE = 4")):
-        nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell("SECONDS = 60", metadata={"tags": ["parameters"]}),
-                    nbformat.v4.new_code_cell(code)]
-        nbformat.write(nb, folder / f"{name}.ipynb")
+    counts = "import time\nfor second in range(SECONDS):\n    print(second)\n    time.sleep(1)"
+    folder = write_notebooks(tmp_path / "nbs", "SECONDS = 60", ("01_quick", "VALUE = 1"), ("02_sleeps", counts),
+                             ("03_sleeps", SLEEPS), ("04_queued", "VALUE = 4"))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder), "--output", str(out),
                "--scheduler", "local", "--jobs", "2"]
