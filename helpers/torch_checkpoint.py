@@ -45,20 +45,32 @@ Public API::
 Each array has the tensor's shape (e.g. a conv weight ``(out_channels, in_channels, kh, kw)``,
 float32), honouring the tensor's storage offset and strides (views and transposes come out right).
 
-A crafted file cannot crash the interpreter or read memory outside the file's own data:
+A crafted file cannot crash the interpreter, read memory outside the file's own data, or make a load
+take more than a bounded amount of time and memory:
 
-* before the real unpickler runs, the pickle's opcodes are scanned (:func:`pickletools.genops`):
-  every length field is checked against the bytes that are really there, containers may be
-  nested at most :data:`MAX_NESTING` levels (a deeply nested tuple used as a dict key would
-  otherwise overflow the C stack while it is hashed), memo indices must count up from 0 (one huge
-  index makes the unpickler allocate gigabytes), and dictionary keys must be strings, numbers,
-  None or bools (crafted colliding keys would make insertion quadratic);
+* zip members must be *stored* (``torch.save`` never compresses them): a deflate, bzip2 or LZMA member,
+  an encrypted one, or one whose sizes disagree is refused before anything is inflated, and no member is
+  read past its declared size; member names are looked up in a set, and the number of members is charged
+  to the work budget before :mod:`zipfile` builds its table;
+* the pickle may be at most :data:`MAX_PICKLE_BYTES` (4 MiB; the real state dicts are 42-56 KB);
+* before the real unpickler runs, the pickle's opcodes are scanned by :func:`helpers.safe_pickle.scan`
+  (shared with the CIFAR-10 batch reader): every length field is checked against the bytes that are
+  really there, integers are limited to :data:`MAX_INT_BYTES` bytes *before* they are parsed, containers
+  may be nested at most :data:`MAX_NESTING` levels (a deeply nested tuple used as a dict key would
+  otherwise overflow the C stack while it is hashed), memo indices must count up from 0 (one huge index
+  makes the unpickler allocate gigabytes), and dictionary keys must be strings, numbers, None or bools
+  (crafted colliding keys would make insertion quadratic);
+* every opcode, memo entry and array costs units of a work budget (``max_work``, default
+  :data:`DEFAULT_MAX_WORK` = 1,000,000; the real EfficientNet-Lite checkpoints use at most about 25,000),
+  so a small file cannot ask for minutes of work or gigabytes of small objects, and an empty tensor
+  referenced a million times costs as much as a million tensors;
 * the stand-in objects refuse state set by the pickle (``BUILD`` / ``__setstate__``);
-* offsets, sizes and strides are re-checked as plain non-negative ints when a tensor is
-  materialised, and the last element a tensor reads must lie inside its storage;
+* offsets, sizes and strides are re-checked as plain non-negative ints of at most :data:`MAX_DIM`
+  (2**48) *before* any arithmetic is done with them, and the last element a tensor reads must lie inside
+  its storage;
 * everything read or produced counts against a byte budget (``max_bytes``, default
   :data:`DEFAULT_MAX_BYTES` = 1 GiB; the largest real checkpoint the course reads, EfficientNet-Lite2,
-  is 25 MB), which also stops zip bombs and zero-stride tensors of huge size.
+  is 25 MB), which also stops zero-stride tensors of huge size.
 
 Every problem raises a :class:`CheckpointError` (a :class:`ValueError`) whose message starts with
 the file's path.
@@ -71,7 +83,6 @@ import io
 import math
 import os
 import pickle
-import pickletools
 import reprlib
 import struct
 import zipfile
@@ -80,6 +91,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from helpers import safe_pickle
 
 __all__ = [
     "CheckpointError",
@@ -92,6 +105,10 @@ __all__ = [
     "MAGIC_NUMBER",
     "PROTOCOL_VERSION",
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_WORK",
+    "MAX_PICKLE_BYTES",
+    "MAX_INT_BYTES",
+    "MAX_DIM",
     "MAX_NESTING",
 ]
 
@@ -104,6 +121,32 @@ DEFAULT_MAX_BYTES = 1 << 30
 
 #: How deeply containers may nest in the pickle (a real state dict nests 3-4 levels).
 MAX_NESTING = 100
+
+#: Largest pickle (a zip's ``data.pkl``, or the legacy layout's tensor record) this reader scans: 4 MiB.
+#: Measured on the real checkpoints (all three in the legacy layout): the tensor record of
+#: efficientnet-lite0 is 42,349 bytes (10,696 opcodes, 296 tensors), of lite1 55,492 bytes and of lite2
+#: 55,527 bytes (13,931 opcodes, 386 tensors each); their storage key lists 4,690 / 6,321 / 6,293 bytes.
+#: A state dict of a few thousand tensors still fits 10 times over.
+MAX_PICKLE_BYTES = 4 << 20
+
+#: Default work budget of one load (:class:`helpers.safe_pickle.WorkBudget` units: about one opcode,
+#: memo entry or array each). Loading efficientnet-lite0 uses about 19,000, lite1 and lite2 about 25,000.
+DEFAULT_MAX_WORK = safe_pickle.DEFAULT_MAX_WORK
+
+#: Work units one tensor costs when it is built into an array (its size is charged to the byte budget).
+ARRAY_COST = 32
+
+#: Work units one zip member costs (zipfile keeps a ZipInfo of a few hundred bytes per member).
+ZIP_MEMBER_COST = 16
+
+#: Largest integer in any pickle of a checkpoint, in bytes (the legacy magic number needs 10).
+MAX_INT_BYTES = 16
+
+#: Largest tensor size, stride, offset or storage length accepted (2**48 elements, 256 T): no real
+#: tensor comes near it, and refusing larger numbers first keeps every product and sum small.
+MAX_DIM = 1 << 48
+
+_LIMITS = safe_pickle.PickleLimits(max_bytes=MAX_PICKLE_BYTES, max_nesting=MAX_NESTING, max_int_bytes=MAX_INT_BYTES)
 
 _short = reprlib.Repr()
 _short.maxstring = _short.maxother = 80
@@ -123,13 +166,17 @@ class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
 
 
 class _Budget:
-    """Bytes still allowed in this load; :meth:`take` raises once the checkpoint asks for more."""
+    """Bytes still allowed in this load (:meth:`take` raises once the checkpoint asks for more), and the
+    load's work budget (:attr:`work`, a :class:`helpers.safe_pickle.WorkBudget`)."""
 
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int, max_work: int = DEFAULT_MAX_WORK):
         if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
             raise ValueError(f"max_bytes must be a positive int, got {max_bytes!r}")
+        if not isinstance(max_work, int) or isinstance(max_work, bool) or max_work <= 0:
+            raise ValueError(f"max_work must be a positive int, got {max_work!r}")
         self.max_bytes = max_bytes
         self.left = max_bytes
+        self.work = safe_pickle.WorkBudget(max_work, error=CheckpointFormatError)
 
     def take(self, nbytes: int, what: str) -> None:
         if nbytes > self.left:
@@ -154,9 +201,13 @@ class _RefuseState:
 
 
 def _plain_int(value, what: str) -> int:
-    """``value`` if it is a plain non-negative int (not a bool, not a subclass), else an error."""
+    """``value`` if it is a plain int in ``[0, MAX_DIM]`` (not a bool, not a subclass), else an error."""
     if type(value) is not int or value < 0:
         raise CheckpointFormatError(f"tensor {what} must be a non-negative int, got {_short.repr(value)}")
+    if value > MAX_DIM:
+        raise CheckpointFormatError(
+            f"tensor {what} {_short.repr(value)} is larger than {MAX_DIM:,} (2**48); no real tensor has it, "
+            "so the file is crafted or damaged")
     return value
 
 
@@ -264,8 +315,9 @@ class _LazyTensor(_RefuseState):
         stride = tuple(_plain_int(st, "stride") for st in self.stride)
         if len(size) != len(stride) or len(size) > 32:  # NumPy allows at most 32 (64 in NumPy 2) dims
             raise CheckpointFormatError(f"tensor size {_short.repr(size)} and stride {_short.repr(stride)} do not fit")
-        numel = math.prod(size)
+        numel = math.prod(size)  # at most 32 factors of at most 2**48 each: a cheap product
         if budget is not None:
+            budget.work.charge(ARRAY_COST, f"tensor of size {_short.repr(size)}")
             budget.take(numel * itemsize, f"tensor of size {_short.repr(size)}")
         if numel == 0:
             out = np.zeros(size, dtype=flat.dtype)
@@ -300,7 +352,9 @@ def _widen_bfloat16(bits: np.ndarray) -> np.ndarray:
 def _int_tuple(value, what: str) -> tuple[int, ...]:
     if not isinstance(value, (tuple, list)) or not all(type(v) is int and v >= 0 for v in value):
         raise CheckpointFormatError(f"tensor {what} must be a tuple of non-negative ints, got {_short.repr(value)}")
-    return tuple(value)
+    if len(value) > 64:
+        raise CheckpointFormatError(f"tensor {what} has {len(value)} dimensions; NumPy allows at most 64")
+    return tuple(_plain_int(v, what) for v in value)
 
 
 class _PickledOrderedDict(collections.OrderedDict):
@@ -383,8 +437,8 @@ class RestrictedUnpickler(pickle.Unpickler):
         if not isinstance(stype, _StorageType):
             raise CheckpointFormatError(f"storage type {_short.repr(stype)} is not a torch.<Type>Storage")
         key = _key_text(key)
-        if type(numel) is not int or numel < 0:
-            raise CheckpointFormatError(f"bad storage size {_short.repr(numel)}")
+        if type(numel) is not int or not 0 <= numel <= MAX_DIM:
+            raise CheckpointFormatError(f"bad storage size {_short.repr(numel)} (a non-negative int up to 2**48)")
         root = self.storages.get(key)
         if root is None:
             root = self.storages[key] = _Storage(stype, key, numel)
@@ -398,7 +452,8 @@ class RestrictedUnpickler(pickle.Unpickler):
                 f"legacy storage view must be None or (key, offset, size), got {_short.repr(view)}")
         view_key, offset, view_size = view
         view_key = _key_text(view_key)
-        if not (type(offset) is int and type(view_size) is int and offset >= 0 and view_size >= 0):
+        if not (type(offset) is int and type(view_size) is int and 0 <= offset <= MAX_DIM
+                and 0 <= view_size <= MAX_DIM):
             raise CheckpointFormatError(f"bad storage view {_short.repr(view)}")
         if offset + view_size > numel:
             raise CheckpointFormatError(
@@ -421,104 +476,10 @@ def _key_text(key) -> str:
     return str(key)
 
 
-# Opcodes that add to the container below them on the stack (its nesting depth may grow).
-_MUTATING_OPS = {"APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS", "BUILD"}
-# Opcodes that push a value whose hash is cheap and cannot be steered into collisions (str and
-# bytes hashes are randomised; floats and small ints have few equal-hash neighbours): the only
-# dictionary keys and set members the scan lets through.
-_PLAIN_KEY_OPS = {
-    "STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8",
-    "BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "FLOAT", "BINFLOAT", "NONE", "NEWTRUE", "NEWFALSE",
-}
-_INT_OPS = {"INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4"}
-
-
-def _scan_pickle(buf: bytes, start: int, what: str) -> int:
-    """Check one pickle in ``buf`` from ``start`` without running it; return where it ends.
-
-    :func:`pickletools.genops` reads every argument from the bytes that are really there (a length
-    field that promises more raises), and a light simulation of the unpickler's stack tracks how deep
-    containers nest, so that the real unpickler never meets a structure over :data:`MAX_NESTING` levels.
-    """
-    f = io.BytesIO(buf)
-    f.seek(start)
-    stack: list[tuple[int, bool]] = []  # per stack item: nesting depth, and whether it is a plain key
-    marks: list[int] = []
-    memo: dict[Any, tuple[int, bool]] = {}
-    try:
-        for count, (op, arg, _pos) in enumerate(pickletools.genops(f)):
-            name = op.name
-            if name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
-                if not stack:
-                    raise CheckpointFormatError(f"{what}: memo store on an empty stack")
-                index = len(memo) if name == "MEMOIZE" else arg
-                # Picklers number memo slots 0, 1, 2, ...; the unpickler sizes its memo table by the
-                # largest index, so one PUT of index 10^9 would allocate gigabytes.
-                if type(index) is not int or not 0 <= index <= count:
-                    raise CheckpointFormatError(
-                        f"{what}: memo index {_short.repr(index)} after {count} opcodes; picklers number "
-                        "memo slots from 0, so the file is crafted or damaged")
-                memo[index] = stack[-1]
-                continue
-            before = op.stack_before
-            if pickletools.markobject in before:
-                below = before.index(pickletools.markobject)
-                if not marks:
-                    raise CheckpointFormatError(f"{what}: {name} without a MARK")
-                m = marks.pop()
-                popped = stack[m:]
-                del stack[m:]
-                if len(stack) < below:
-                    raise CheckpointFormatError(f"{what}: {name} on a stack that is too short")
-                container = stack[len(stack) - below :]
-                del stack[len(stack) - below :]
-            else:
-                if len(stack) < len(before):
-                    raise CheckpointFormatError(f"{what}: {name} on a stack that is too short")
-                n = len(before)
-                container, popped = [], stack[len(stack) - n :] if n else []
-                del stack[len(stack) - n :]
-                if name in _MUTATING_OPS:
-                    container, popped = popped[:1], popped[1:]
-            after = op.stack_after
-            if pickletools.markobject in after:  # MARK
-                marks.append(len(stack))
-                continue
-            if name in ("GET", "BINGET", "LONG_BINGET"):
-                if arg not in memo:
-                    raise CheckpointFormatError(f"{what}: memo key {arg!r} read before it was stored")
-                stack.append(memo[arg])
-                continue
-            if name == "DUP":
-                stack.extend(popped * 2)
-                continue
-            hashed = ()  # the items this opcode hashes: dictionary keys and set members
-            if name in ("SETITEM", "SETITEMS", "DICT"):
-                hashed = popped[0::2]
-            elif name in ("ADDITEMS", "FROZENSET"):
-                hashed = popped
-            if not all(plain for _, plain in hashed):
-                raise CheckpointFormatError(
-                    f"{what}: a dictionary key or set member that is not a string, number, None or bool; "
-                    "PyTorch writes only such keys (and hashing crafted ones can take forever)")
-            if container:  # APPEND(S), SETITEM(S), ADDITEMS, BUILD: the container may get deeper
-                depth = max([container[0][0]] + [d + 1 for d, _ in popped])
-            else:
-                depth = max(d for d, _ in popped) + 1 if popped else 0
-            if depth > MAX_NESTING:
-                raise CheckpointFormatError(
-                    f"{what}: containers nested more than {MAX_NESTING} levels deep; a real checkpoint "
-                    "nests a few levels, so the file is crafted or damaged")
-            plain = not popped and not container and (
-                name in _PLAIN_KEY_OPS or (name in _INT_OPS and abs(int(arg)) < 1 << 63))
-            stack.extend([(depth, plain)] * len(after))
-            if name == "STOP":
-                return f.tell()
-    except ValueError as exc:  # genops: unknown opcode, truncated argument, pickle exhausted
-        if isinstance(exc, CheckpointError):
-            raise
-        raise CheckpointFormatError(f"{what}: malformed pickle ({exc})") from exc
-    raise CheckpointFormatError(f"{what}: the pickle has no STOP opcode")  # pragma: no cover - genops raises first
+def _scan_pickle(buf: bytes, start: int, what: str, budget: _Budget) -> int:
+    """Check one pickle of the checkpoint with :func:`helpers.safe_pickle.scan` (this reader's limits,
+    this load's work budget); return where it ends. Raises :class:`CheckpointFormatError`."""
+    return safe_pickle.scan(buf, start, what=what, limits=_LIMITS, budget=budget.work, error=CheckpointFormatError)
 
 
 def checkpoint_format(path: str | os.PathLike) -> str:
@@ -535,7 +496,7 @@ def checkpoint_format(path: str | os.PathLike) -> str:
     return "legacy"
 
 
-def _small_pickle(f: io.BytesIO, buf: bytes, what: str):
+def _small_pickle(f: io.BytesIO, buf: bytes, what: str, budget: _Budget):
     """Load one of the header pickles (ints, dicts, lists of str): no globals allowed at all."""
 
     class _NoGlobals(pickle.Unpickler):
@@ -547,8 +508,16 @@ def _small_pickle(f: io.BytesIO, buf: bytes, what: str):
         def persistent_load(self, pid):
             raise CheckpointFormatError(f"unexpected persistent id in the checkpoint's {what} record")
 
-    _scan_pickle(buf, f.tell(), f"the {what} record")
-    return _NoGlobals(f, encoding="utf-8").load()
+    end = _scan_pickle(buf, f.tell(), f"the {what} record", budget)
+    obj = _NoGlobals(f, encoding="utf-8").load()
+    _check_end(f, end, what)
+    return obj
+
+
+def _check_end(f: io.BytesIO, end: int, what: str) -> None:
+    """The unpickler stopped where the scan did (it read the very opcodes that were checked)."""
+    if f.tell() != end:  # pragma: no cover - pickles are read deterministically
+        raise CheckpointFormatError(f"the {what} record ended at byte {f.tell()}, the scan at {end}")
 
 
 def _read_file(path: Path, budget: _Budget) -> bytes:
@@ -560,19 +529,20 @@ def _read_file(path: Path, budget: _Budget) -> bytes:
 def _load_legacy(path: Path, budget: _Budget):
     buf = _read_file(path, budget)
     f = io.BytesIO(buf)
-    magic = _small_pickle(f, buf, "magic number")
+    magic = _small_pickle(f, buf, "magic number", budget)
     if magic != MAGIC_NUMBER:
         raise CheckpointFormatError(f"bad magic number {_short.repr(magic)}; not a legacy PyTorch file")
-    protocol = _small_pickle(f, buf, "protocol version")
+    protocol = _small_pickle(f, buf, "protocol version", budget)
     if protocol != PROTOCOL_VERSION:
         raise CheckpointFormatError(f"unsupported protocol version {_short.repr(protocol)}")
-    sys_info = _small_pickle(f, buf, "system info")
+    sys_info = _small_pickle(f, buf, "system info", budget)
     if not isinstance(sys_info, dict) or sys_info.get("little_endian", False) is not True:
         raise CheckpointFormatError(f"only little-endian checkpoints are supported ({_short.repr(sys_info)})")
-    _scan_pickle(buf, f.tell(), "the tensor record")
+    end = _scan_pickle(buf, f.tell(), "the tensor record", budget)
     unpickler = RestrictedUnpickler(f, layout="legacy")
     obj = unpickler.load()
-    keys = _small_pickle(f, buf, "storage key list")
+    _check_end(f, end, "tensor")
+    keys = _small_pickle(f, buf, "storage key list", budget)
     if not isinstance(keys, list):
         raise CheckpointFormatError(f"storage key list is {type(keys).__name__}")
     for key in keys:
@@ -598,33 +568,81 @@ def _load_legacy(path: Path, budget: _Budget):
     return obj, unpickler
 
 
+_ZIP_ENCRYPTED = 0x1  # general-purpose flag bit 0
+
+
+def _zip_member_count(path: Path) -> int:
+    """Members announced by the zip's end-of-central-directory record, read before :mod:`zipfile` builds
+    one ZipInfo per member (a small file can announce millions)."""
+    with open(path, "rb") as fp:
+        endrec = zipfile._EndRecData(fp)  # the record zipfile itself reads first (zip64 aware)
+    if not endrec:
+        raise CheckpointFormatError("not a zip file (no end-of-central-directory record)")
+    return int(endrec[zipfile._ECD_ENTRIES_TOTAL])
+
+
+def _check_zip_members(zf: zipfile.ZipFile) -> set[str]:
+    """The members' names, after refusing what ``torch.save`` never writes: compressed or encrypted
+    members, sizes that disagree, a name used twice. Nothing is inflated or read here."""
+    infos = zf.infolist()
+    for info in infos:
+        if info.compress_type != zipfile.ZIP_STORED:
+            method = {zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}.get(
+                info.compress_type, f"method {info.compress_type}")
+            raise CheckpointFormatError(
+                f"zip member {_short.repr(info.filename)} is compressed ({method}); torch.save stores members "
+                "uncompressed, so this is not a checkpoint written by PyTorch (or it was re-zipped: extract it "
+                "and zip it again with 'zip -0', or save it again with torch.save)")
+        if info.flag_bits & _ZIP_ENCRYPTED:
+            raise CheckpointFormatError(f"zip member {_short.repr(info.filename)} is encrypted")
+        if info.compress_size != info.file_size:
+            raise CheckpointFormatError(
+                f"zip member {_short.repr(info.filename)} is stored with {info.compress_size:,} bytes but declares "
+                f"{info.file_size:,}; the file is damaged or crafted")
+    names = {info.filename for info in infos}
+    if len(names) != len(infos):
+        raise CheckpointFormatError("the zip holds a member name twice; torch.save writes each once")
+    return names
+
+
 def _read_zip_entry(zf: zipfile.ZipFile, name: str, budget: _Budget) -> bytes:
-    """Read one zip member, never decompressing more than the budget allows (zip bombs stop here)."""
+    """Read one stored zip member: exactly its declared size, charged to the budget first."""
     info = zf.getinfo(name)
     budget.take(info.file_size, f"zip entry {name!r}")
     with zf.open(info) as member:
-        data = member.read(info.file_size + 1)
-    if len(data) > info.file_size:  # pragma: no cover - zipfile itself stops at the declared size
-        raise CheckpointFormatError(f"zip entry {name!r} is larger than its header says")
+        data = member.read(info.file_size)
+    if len(data) != info.file_size:  # pragma: no cover - zipfile raises on a short member
+        raise CheckpointFormatError(f"zip entry {name!r} is shorter than its header says")
     return data
 
 
 def _load_zip(path: Path, budget: _Budget):
     budget.take(path.stat().st_size, "the zip file")
+    members = _zip_member_count(path)
+    budget.work.charge(members * ZIP_MEMBER_COST, f"a zip of {members:,} members")
     with zipfile.ZipFile(path) as zf:
-        names = zf.namelist()
+        names = _check_zip_members(zf)
         pkl = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
         if len(pkl) != 1:
             raise CheckpointFormatError(f"expected one '<name>/data.pkl' in the zip, found {_short.repr(pkl)}")
         prefix = pkl[0][: -len("data.pkl")]
         if prefix + "byteorder" in names:
+            if zf.getinfo(prefix + "byteorder").file_size > 16:
+                raise CheckpointFormatError("the zip's byteorder member is longer than 'little'")
             order = _read_zip_entry(zf, prefix + "byteorder", budget).decode("ascii", "replace").strip()
             if order != "little":
                 raise CheckpointFormatError(f"byte order {_short.repr(order)} is not supported")
+        size = zf.getinfo(pkl[0]).file_size
+        if size > MAX_PICKLE_BYTES:
+            raise CheckpointFormatError(
+                f"{pkl[0]} is {size:,} bytes, more than the {MAX_PICKLE_BYTES:,}-byte limit for a checkpoint's "
+                "pickle (real state dicts pickle to well under 1 MB); the file is crafted or damaged")
         raw_pickle = _read_zip_entry(zf, pkl[0], budget)
-        _scan_pickle(raw_pickle, 0, pkl[0])
-        unpickler = RestrictedUnpickler(io.BytesIO(raw_pickle), layout="zip")
+        end = _scan_pickle(raw_pickle, 0, pkl[0], budget)
+        stream = io.BytesIO(raw_pickle)
+        unpickler = RestrictedUnpickler(stream, layout="zip")
         obj = unpickler.load()
+        _check_end(stream, end, "data.pkl")
         for key, storage in unpickler.storages.items():
             entry = f"{prefix}data/{key}"
             if entry not in names:
@@ -687,24 +705,29 @@ _DAMAGE = (
 )
 
 
-def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                    max_work: int = DEFAULT_MAX_WORK) -> Any:
     """Unpickle a PyTorch checkpoint safely; every tensor becomes a NumPy array.
 
     Containers (dict / OrderedDict / list / tuple) and plain values (int, float, str) are kept.
 
     Args:
         path: a ``.pth`` / ``.pt`` file, legacy or zip layout.
-        max_bytes: budget for this load: bytes read from the file (decompressed, for zip) plus bytes
-            of the arrays produced. Default :data:`DEFAULT_MAX_BYTES` (1 GiB).
+        max_bytes: budget for this load: bytes read from the file plus bytes of the arrays produced.
+            Default :data:`DEFAULT_MAX_BYTES` (1 GiB).
+        max_work: work budget for this load, in :class:`helpers.safe_pickle.WorkBudget` units (about one
+            pickle opcode, memo entry or zip member each; an array costs :data:`ARRAY_COST`). Default
+            :data:`DEFAULT_MAX_WORK` (1,000,000; the EfficientNet-Lite checkpoints need about 25,000).
 
     Raises:
         FileNotFoundError: ``path`` is not a file.
         UnsafeCheckpointError: the pickle asks for a global outside the allow-list (nothing ran).
-        CheckpointFormatError: a damaged, crafted or unsupported file, or one over ``max_bytes``.
+        CheckpointFormatError: a damaged, crafted or unsupported file, or one over ``max_bytes`` or
+            ``max_work``.
         Both are :class:`CheckpointError` (a :class:`ValueError`); messages start with ``path``.
     """
     path = Path(path)
-    budget = _Budget(max_bytes)
+    budget = _Budget(max_bytes, max_work)
     if not path.is_file():
         raise FileNotFoundError(f"PyTorch checkpoint not found: {path}")
     try:
@@ -726,14 +749,15 @@ def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYT
         ) from exc
 
 
-def load_state_dict(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, np.ndarray]:
+def load_state_dict(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                    max_work: int = DEFAULT_MAX_WORK) -> dict[str, np.ndarray]:
     """Read a saved ``state_dict`` as ``{name: np.ndarray}`` (insertion order kept).
 
     Example: ``load_state_dict(p)["_conv_stem.weight"].shape == (32, 3, 3, 3)`` (float32, OIHW).
     A checkpoint that wraps the state dict as ``{"state_dict": {...}}`` is unwrapped.
-    ``max_bytes`` and the errors are those of :func:`load_checkpoint`.
+    ``max_bytes``, ``max_work`` and the errors are those of :func:`load_checkpoint`.
     """
-    obj = load_checkpoint(path, max_bytes=max_bytes)
+    obj = load_checkpoint(path, max_bytes=max_bytes, max_work=max_work)
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):

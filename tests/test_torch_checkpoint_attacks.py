@@ -129,26 +129,37 @@ def test_output_budget_is_configurable(tmp_path):
     _raises(path, r"limit", max_bytes=4000)
 
 
-def _zip_file(tmp_path, entries: dict, name="bomb.pth") -> Path:
+def _zip_file(tmp_path, entries: dict, name="bomb.pth", compression=zipfile.ZIP_STORED) -> Path:
+    """A zip with ``entries``; stored (uncompressed) members, as torch.save writes them, unless told."""
     path = tmp_path / name
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(path, "w", compression=compression) as zf:
         for entry, data in entries.items():
             zf.writestr(entry, data)
     return path
 
 
 def test_zip_bomb_storage(tmp_path):
-    """A storage entry that inflates from kilobytes to 64 MB stops at the budget, before inflating."""
+    """A deflated storage member that inflates from kilobytes to 64 MB: refused as compressed, at once."""
     record = pickle.dumps(None, protocol=2)[:-1]  # just the PROTO opcode
     record += _state_dict(_tensor(storage=b"(Vstorage\nctorch\nFloatStorage\nV0\nVcpu\nI4\ntQ"))
-    path = _zip_file(tmp_path, {"m/data.pkl": record, "m/byteorder": b"little", "m/data/0": bytes(64 << 20)})
+    path = _zip_file(tmp_path, {"m/data.pkl": record, "m/byteorder": b"little", "m/data/0": bytes(64 << 20)},
+                     compression=zipfile.ZIP_DEFLATED)
     assert path.stat().st_size < 1 << 20
-    _raises(path, r"limit", max_bytes=16 << 20)
+    start = time.perf_counter()
+    _raises(path, r"compressed \(deflate\).*torch.save stores members uncompressed")
+    assert time.perf_counter() - start < 1
+
+
+def test_stored_storage_over_the_byte_budget(tmp_path):
+    record = _state_dict(_tensor(storage=b"(Vstorage\nctorch\nFloatStorage\nV0\nVcpu\nI4\ntQ"))
+    path = _zip_file(tmp_path, {"m/data.pkl": record, "m/byteorder": b"little", "m/data/0": bytes(1 << 20)})
+    _raises(path, r"limit", max_bytes=512 << 10)
 
 
 def test_zip_bomb_pickle(tmp_path):
-    path = _zip_file(tmp_path, {"m/data.pkl": b"\x80\x02N" + b"0N" * (16 << 20) + b".", "m/byteorder": b"little"})
-    _raises(path, r"limit", max_bytes=8 << 20)
+    path = _zip_file(tmp_path, {"m/data.pkl": b"\x80\x02N" + b"0N" * (16 << 20) + b".", "m/byteorder": b"little"},
+                     compression=zipfile.ZIP_DEFLATED)
+    _raises(path, r"compressed", max_bytes=8 << 20)
 
 
 def test_zip_layout_loads_with_hand_written_record(tmp_path):
