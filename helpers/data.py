@@ -31,10 +31,14 @@ Boston housing     404 / 102 (Keras's own split)               ``$DLFB_MIRROR/ke
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
+import os
 import pickle
 import shutil
+import stat
+import struct
 import tarfile
 from pathlib import Path
 from typing import Callable
@@ -502,97 +506,352 @@ def photo_path(name: str) -> Path:
 def check_class_folders(folder: str | Path, min_classes: int = 2) -> list[str]:
     """Check that ``folder`` holds one sub-folder of images per class; return the class names, sorted.
 
+    The class folders are those ``keras.utils.image_dataset_from_directory`` takes: every sub-folder (or
+    link to a folder) whose name does not start with ``"."``.
+
     Raises:
         FileNotFoundError: the folder does not exist.
-        ValueError: fewer than ``min_classes`` class sub-folders, or an empty class.
+        ValueError: fewer than ``min_classes`` class sub-folders, an empty class, or a class folder that
+            cannot be listed (no permission).
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(
             f"Image folder {folder} does not exist. Pass a folder with one sub-folder per class "
             f"(e.g. {folder}/cats/*.jpg and {folder}/dogs/*.jpg).")
-    classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    classes = _class_names(folder)
     if len(classes) < min_classes:
         raise ValueError(f"{folder} has {len(classes)} class sub-folder(s) {classes}; at least {min_classes} "
                          f"are needed, one per class, each holding that class's images.")
-    empty = [c for c in classes if not any((folder / c).iterdir())]
+    empty = []
+    for c in classes:
+        try:
+            with os.scandir(folder / c) as entries:
+                if next(entries, None) is None:
+                    empty.append(c)
+        except OSError as exc:
+            raise ValueError(f"Class folder {folder / c} cannot be listed ({exc.strerror or exc}). "
+                             "Fix: give yourself read permission on it (chmod u+rx), or move it out.") from None
     if empty:
         raise ValueError(f"Class folder(s) {empty} in {folder} hold no images.")
     return classes
 
 
-#: File endings ``keras.utils.image_dataset_from_directory`` reads (any other file is ignored by it).
+def _class_names(folder: Path) -> list[str]:
+    """The class folders of ``folder`` exactly as Keras's ``index_directory`` picks them, sorted."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [n for n in names if not n.startswith(".") and os.path.isdir(folder / n)]
+
+
+#: File endings ``keras.utils.image_dataset_from_directory`` reads (its ``ALLOWLIST_FORMATS``; matched
+#: case-insensitively, any other file is ignored by it).
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 
-# The first bytes of each format TensorFlow decodes.
+#: Most pixels an image may have (width x height; for a GIF, every frame counted, since TensorFlow's GIF
+#: decoder decodes them all). Pillow's own MAX_IMAGE_PIXELS (89 million) only warns and refuses at twice
+#: that; TensorFlow has no limit at all. 40 million pixels is a 7,700 x 5,200 photo, more than any camera
+#: or phone of the course's users takes; decoded to RGB it is 120 MB, and the notebooks shrink every image
+#: to at most 224 x 224 anyway. A JPEG of 8,000 x 8,000 pixels fits in 750 KB: a few of those in a folder
+#: would take gigabytes. Raise it (``helpers.data.MAX_IMAGE_PIXELS = ...``) for a folder of huge scans.
+MAX_IMAGE_PIXELS = 40_000_000
+
+#: Largest image file read, in bytes. TensorFlow reads each file whole into memory. An image of
+#: :data:`MAX_IMAGE_PIXELS` pixels needs at most 160 MB even uncompressed (a 32-bit BMP); a larger
+#: file is not a photo (a video or disk image renamed ``.jpg``, or a sparse file of zeros).
+MAX_IMAGE_BYTES = 256 * 2**20
+
+#: Split folders that are checked together: bad files in ``validation/`` are named in the same error
+#: as those in ``train/`` (see :func:`find_bad_images_in_splits`).
+SPLIT_NAMES = ("train", "training", "validation", "val", "valid", "test")
+
+# The first bytes of each format TensorFlow decodes (tf.io.decode_image looks at these, not at the name).
 _IMAGE_MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF87a": "GIF", b"GIF89a": "GIF", b"BM": "BMP"}
 # How each format ends, when it is complete (searched in the last 1 KiB: some writers pad after it).
 _IMAGE_END = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82", "GIF": b";"}
+# JPEG start-of-frame markers (they hold the image size): baseline, extended, progressive, lossless, ...
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+# Header segments allowed before a JPEG's frame header (real files: fewer than 20), GIF blocks before the
+# end, and bad files listed in one message: bounds on the work of a crafted file and on the text shown.
+_MAX_HEADER_SEGMENTS = 4096
+_MAX_GIF_BLOCKS = 2_000_000
+_MAX_LISTED = 50
 
 
 class BadImagesError(ValueError):
-    """Files in an image folder that cannot be decoded; ``bad`` lists ``(path, reason)`` pairs."""
+    """Files in an image folder that cannot be decoded; ``bad`` lists ``(path, reason)`` pairs (all of them:
+    the message lists the first 50)."""
 
     def __init__(self, folder: str | Path, bad: list[tuple[Path, str]]):
         self.folder = Path(folder)
         self.bad = list(bad)
-        lines = "\n".join(f"  - {sources.shown_path(path)}: {reason}" for path, reason in self.bad)
+        shown = [f"  - {_shown_entry(path, self.folder)}: {reason}" for path, reason in self.bad[:_MAX_LISTED]]
+        if len(self.bad) > _MAX_LISTED:
+            shown.append(f"  ... and {len(self.bad) - _MAX_LISTED} more (this error's .bad lists them all)")
+        lines = "\n".join(shown)
         super().__init__(
-            f"{len(self.bad)} file(s) in {sources.shown_path(self.folder)} cannot be read as images:\n{lines}\n"
-            "Fix: delete or replace them, or pass bad_images='skip' to leave them out (they are listed again then)."
+            f"{len(self.bad)} file(s) in {_shown_name(sources.shown_path(self.folder))} cannot be read as images:\n"
+            f"{lines}\n"
+            "Fix: delete or replace them (each line says what is wrong), or pass bad_images='skip' "
+            "(BAD_IMAGES='skip' in notebooks 10 and 11) to leave them out (they are listed again then)."
         )
 
 
+def _shown_name(text: str, limit: int = 200) -> str:
+    """``text`` safe to print on one line: control characters escaped, at most ``limit`` characters."""
+    if not text.isprintable():
+        text = ascii(text)[1:-1]
+    return text if len(text) <= limit else text[:limit // 2] + "..." + text[-limit // 2:]
+
+
+def _shown_entry(path: Path, folder: Path) -> str:
+    try:
+        return _shown_name(str(Path(path).relative_to(folder)))
+    except ValueError:
+        return _shown_name(sources.shown_path(path))
+
+
 def image_files(folder: str | Path, classes: list[str] | None = None) -> list[Path]:
-    """Every file of the class sub-folders of ``folder`` that Keras would read (:data:`IMAGE_EXTENSIONS`), sorted."""
+    """Every entry of the class sub-folders of ``folder`` that Keras would read as an image, sorted.
+
+    Listed exactly as ``keras.utils.image_dataset_from_directory`` does (``index_directory``): each class
+    folder is walked with ``os.walk`` (sub-folders too, links to folders not followed) and every name
+    ending in one of :data:`IMAGE_EXTENSIONS` (any case) is taken, whatever it is: a regular file, but also
+    a link (broken, looping, or to ``/dev/zero``), a named pipe or a device. Folders named like an image
+    (``x.jpg/``) are listed too, and not entered: :func:`image_problem` reports them.
+    """
     folder = Path(folder)
     classes = check_class_folders(folder) if classes is None else classes
-    return sorted(p for c in classes for p in (folder / c).rglob("*")
-                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    found = []
+    for c in classes:
+        for root, dirs, files in os.walk(folder / c):  # followlinks=False: Keras's default, kept by helpers.transfer
+            named_like_images = [d for d in dirs if d.lower().endswith(IMAGE_EXTENSIONS)]
+            dirs[:] = [d for d in dirs if d not in named_like_images]
+            found += [Path(root) / name for name in files + named_like_images if name.lower().endswith(IMAGE_EXTENSIONS)]
+    return sorted(found)
 
 
 def image_problem(path: str | Path, decode: bool = False) -> str | None:
     """Why ``path`` cannot be read as an image, or ``None`` when it looks fine.
 
-    The quick check (default) reads the first and last bytes only: the file must start like a JPEG,
-    PNG, GIF or BMP and a JPEG/PNG/GIF must end with its end marker (a cut-off download does not).
-    ``decode=True`` also decodes every pixel with Pillow (slower; finds damage in the middle).
+    First, without opening anything: the entry (after following links) must be a regular file of at most
+    :data:`MAX_IMAGE_BYTES` (a named pipe would hang the reader, ``/dev/zero`` fill the memory, a link loop
+    or a broken link stop TensorFlow with a raw error). Then the quick check reads the first and last bytes
+    and the header: the file must start like a JPEG, PNG, GIF or BMP, a JPEG/PNG/GIF must end with its end
+    marker (a cut-off download does not), and the size in the header must be at most
+    :data:`MAX_IMAGE_PIXELS` (a decompression bomb is refused before any pixel is decoded).
+    ``decode=True`` also decodes every pixel with Pillow, and with TensorFlow (the decoder Keras uses) when
+    TensorFlow is already imported (slower; finds damage in the middle).
     """
     path = Path(path)
+    problem = _entry_problem(path)
+    if problem is not None:
+        return problem
     try:
-        with open(path, "rb") as f:
-            head = f.read(16)
-            f.seek(0, 2)
-            size = f.tell()
-            f.seek(max(0, size - 1024))
-            tail = f.read()
+        # O_NONBLOCK: should the entry have become a named pipe since it was checked, opening does not wait.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        return f"cannot be opened ({exc.strerror or exc})"
-    if size == 0:
-        return "empty file"
-    kind = next((k for magic, k in _IMAGE_MAGIC.items() if head.startswith(magic)), None)
-    if kind is None:
-        text = head.isascii() and all(32 <= b < 127 or b in (9, 10, 13) for b in head)
-        return ("a text file, not an image" if text else "not a JPEG, PNG, GIF or BMP image") + \
-            f" (starts with {head[:8]!r})"
-    if kind in _IMAGE_END and _IMAGE_END[kind] not in tail:
-        return f"truncated {kind} (no end-of-image marker: the file was cut off, e.g. a partial download)"
-    if decode:
-        from PIL import Image
-
+        return _cannot_open(exc)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return "changed into something that is not a file while it was checked: check the folder again"
+        size = info.st_size
+        if size > MAX_IMAGE_BYTES:
+            return _too_large(size)
         try:
+            head = f.read(32)
+            f.seek(max(0, size - 1024))
+            tail = f.read(1024)
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror or exc}): copy it again from where it came from"
+        if size == 0:
+            return "empty file (0 bytes): delete it, or copy the image again"
+        kind = next((k for magic, k in _IMAGE_MAGIC.items() if head.startswith(magic)), None)
+        if kind is None:
+            text = head.isascii() and all(32 <= b < 127 or b in (9, 10, 13) for b in head)
+            return ("a text file, not an image" if text else "not a JPEG, PNG, GIF or BMP image") + \
+                f" (starts with {head[:8]!r})"
+        if kind in _IMAGE_END and _IMAGE_END[kind] not in tail:
+            return f"truncated {kind} (no end-of-image marker: the file was cut off, e.g. a partial download)"
+        try:
+            width, height, pixels, frames = _header_size(f, kind, size)
+        except (ValueError, struct.error, OSError) as exc:
+            return f"damaged {kind} (its header cannot be read: {exc})"
+    if width <= 0 or height <= 0:
+        return f"damaged {kind} (its header says {width} x {height} pixels: no image)"
+    if pixels > MAX_IMAGE_PIXELS:
+        what = f"{width:,} x {height:,} pixels" + (f" in {frames:,} frames ({pixels:,} in all)" if frames > 1
+                                                   else f" ({pixels:,})")
+        return (f"too many pixels: a {kind} of {what}, more than helpers.data.MAX_IMAGE_PIXELS = "
+                f"{MAX_IMAGE_PIXELS:,} (a decompression bomb, or a huge scan): not decoded. Fix: shrink it, "
+                "or raise helpers.data.MAX_IMAGE_PIXELS if you really mean to decode it")
+    if decode:
+        return _decode_problem(path, kind)
+    return None
+
+
+def _entry_problem(path: Path) -> str | None:
+    """Why the entry ``path`` is not a readable regular file, from ``os.lstat``/``os.stat`` alone (nothing opened)."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return _cannot_open(exc)
+    link = ""
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = _shown_name(os.readlink(path), 120)
+        except OSError:
+            target = "?"
+        link = f"a link to {target}"
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return (f"{link} that leads back to itself (a loop of symbolic links): there is no file to read. "
+                        "Fix: delete the link, or point it at an image file")
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return f"a broken link: its target {target} does not exist. Fix: delete the link, or restore the image"
+            return f"{link} that cannot be followed ({exc.strerror or exc}). Fix: delete the link"
+        link += ", "
+    mode = info.st_mode
+    if stat.S_ISREG(mode):
+        if info.st_size > MAX_IMAGE_BYTES:
+            return link + _too_large(info.st_size)
+        return None
+    if stat.S_ISDIR(mode):
+        return (f"{link}a folder named like an image file, not an image (Keras would "
+                f"{'ignore it' if link else 'read the images inside it as more of this class'}). "
+                "Fix: rename it without the image ending, or move its images up into the class folder")
+    if stat.S_ISFIFO(mode):
+        what = "a named pipe (FIFO), not a file: reading it would wait forever for a writer"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        what = "a device, not a file: reading it may never end (/dev/zero or /dev/urandom would fill the memory)"
+    elif stat.S_ISSOCK(mode):
+        what = "a socket, not a file"
+    else:
+        what = "not a regular file"
+    return f"{link}{what}. Fix: delete it from the class folder"
+
+
+def _cannot_open(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot be read: permission denied. Fix: give yourself read permission (chmod u+r), or delete it"
+    if exc.errno == errno.ENOENT:
+        return "no longer exists (deleted while the folder was checked)"
+    return f"cannot be opened ({exc.strerror or exc})"
+
+
+def _too_large(size: int) -> str:
+    return (f"too large for an image ({size:,} bytes, more than helpers.data.MAX_IMAGE_BYTES = {MAX_IMAGE_BYTES:,}): "
+            "not read. Fix: delete it, or shrink the image")
+
+
+def _header_size(f, kind: str, size: int) -> tuple[int, int, int, int]:
+    """``(width, height, pixels, frames)`` from the header of an open image file, reading no pixel data.
+
+    ``pixels`` is what the decoder produces: width x height, or for a GIF the screen plus every frame.
+    Raises ValueError (or struct.error) when the header is damaged.
+    """
+    def read(offset: int, n: int) -> bytes:
+        f.seek(offset)
+        data = f.read(n)
+        if len(data) < n:
+            raise ValueError(f"it ends at byte {size:,}, inside the header")
+        return data
+
+    if kind == "PNG":
+        length, chunk, width, height = struct.unpack(">I4sII", read(8, 16))
+        if chunk != b"IHDR":
+            raise ValueError(f"the first chunk is {chunk!r}, not IHDR")
+        return width, height, width * height, 1
+    if kind == "BMP":
+        (header,) = struct.unpack("<I", read(14, 4))
+        if header == 12:  # OS/2 BITMAPCOREHEADER: 16-bit sizes
+            width, height = struct.unpack("<HH", read(18, 4))
+        else:
+            width, height = struct.unpack("<ii", read(18, 8))
+            height = abs(height)  # negative: rows stored top-down
+        return width, height, width * height, 1
+    if kind == "GIF":
+        width, height, flags = struct.unpack("<HHB", read(6, 5))
+        pos = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)  # after the global colour table
+        pixels, frames, steps = width * height, 0, 0
+        while steps < _MAX_GIF_BLOCKS:
+            block = read(pos, 1)[0]
+            if block == 0x3B:  # trailer
+                return width, height, pixels, max(frames, 1)
+            if block == 0x21:  # extension: label, then sub-blocks
+                pos += 2
+            elif block == 0x2C:  # image: left, top, width, height, flags, [local colour table], LZW code size
+                w, h, local = struct.unpack("<HHB", read(pos + 5, 5))
+                pixels += w * h
+                frames += 1
+                pos += 10 + (3 << ((local & 7) + 1) if local & 0x80 else 0) + 1
+            else:
+                raise ValueError(f"unknown block 0x{block:02x} at byte {pos:,}")
+            while (n := read(pos, 1)[0]) != 0 and steps < _MAX_GIF_BLOCKS:  # data sub-blocks, ended by an empty one
+                pos += 1 + n
+                steps += 1
+            pos += 1
+            steps += 1
+        raise ValueError(f"more than {_MAX_GIF_BLOCKS:,} blocks (real GIFs have a few per 255 bytes)")
+    # JPEG: walk the marker segments up to the frame header (SOFn), which holds the size.
+    pos = 2
+    for _ in range(_MAX_HEADER_SEGMENTS):
+        if read(pos, 1) != b"\xff":
+            raise ValueError(f"no marker at byte {pos:,}")
+        while (marker := read(pos + 1, 1)[0]) == 0xFF:  # fill bytes
+            pos += 1
+        if marker in _JPEG_SOF:
+            height, width = struct.unpack(">xxxHH", read(pos + 2, 7))
+            return width, height, width * height, 1
+        if marker == 0xDA or marker == 0xD9:
+            raise ValueError("image data before the frame header (no size)")
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", read(pos + 2, 2))
+        if length < 2:
+            raise ValueError(f"segment of length {length} at byte {pos:,}")
+        pos += 2 + length
+    raise ValueError(f"more than {_MAX_HEADER_SEGMENTS:,} segments before the frame header")
+
+
+def _decode_problem(path: Path, kind: str) -> str | None:
+    """Decode every pixel with Pillow, then with TensorFlow as Keras does (when TensorFlow is imported)."""
+    import re
+    import sys
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             with Image.open(path) as img:
                 img.load()
-        except Exception as exc:  # noqa: BLE001 - Pillow raises many types for damaged files
-            return f"damaged {kind} ({type(exc).__name__}: {exc})"
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for damaged files
+        return f"damaged {kind} ({type(exc).__name__}: {_shown_name(str(exc))})"
+    if "tensorflow" in sys.modules:
+        tf = sys.modules["tensorflow"]
+        try:
+            tf.io.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
+        except Exception as exc:  # noqa: BLE001 - TensorFlow's errors (InvalidArgumentError, ...)
+            message = (getattr(exc, "message", None) or str(exc) or type(exc).__name__).splitlines()[0]
+            message = re.sub(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:\w+\].*$", "", message)
+            return f"damaged {kind} (TensorFlow cannot decode it: {_shown_name(message)})"
     return None
 
 
 def find_bad_images(folder: str | Path, classes: list[str] | None = None,
                     decode: bool = False) -> list[tuple[Path, str]]:
-    """``[(path, reason), ...]`` for every file of ``folder``'s class sub-folders that is not a readable image.
+    """``[(path, reason), ...]`` for every entry of ``folder``'s class sub-folders that is not a readable image.
 
-    See :func:`image_problem` for the checks (``decode=True`` decodes every image: slower, thorough).
+    The entries are those Keras reads (:func:`image_files`); see :func:`image_problem` for the checks
+    (``decode=True`` decodes every image: slower, thorough).
     """
     bad = []
     for path in image_files(folder, classes):
@@ -601,3 +860,32 @@ def find_bad_images(folder: str | Path, classes: list[str] | None = None,
             bad.append((path, reason))
     return bad
 
+
+def split_folders(folder: str | Path) -> list[Path]:
+    """``folder`` and the split folders beside it, sorted: for ``root/train`` the existing ``root/validation``,
+    ``root/val``, ``root/test`` ... (:data:`SPLIT_NAMES`); just ``[folder]`` when ``folder`` is not a split."""
+    folder = Path(folder)
+    if folder.name.lower() not in SPLIT_NAMES:
+        return [folder]
+    try:
+        names = sorted(os.listdir(folder.parent))
+    except OSError:
+        return [folder]
+    siblings = [folder.parent / n for n in names if n.lower() in SPLIT_NAMES and n != folder.name
+                and os.path.isdir(folder.parent / n)]
+    return [folder] + siblings
+
+
+def find_bad_images_in_splits(folder: str | Path, classes: list[str] | None = None,
+                              decode: bool = False) -> list[tuple[Path, str]]:
+    """:func:`find_bad_images` for ``folder`` and the split folders beside it (:func:`split_folders`).
+
+    So that one error names the bad files of ``train/`` *and* ``validation/``, rather than the learner fixing
+    ``train/`` and only then hearing about ``validation/``. ``classes`` applies to ``folder``; the other
+    splits are read with their own class folders.
+    """
+    folders = split_folders(folder)
+    bad = find_bad_images(folders[0], classes, decode=decode)
+    for other in folders[1:]:
+        bad += find_bad_images(other, _class_names(other), decode=decode)
+    return bad

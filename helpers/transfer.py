@@ -74,9 +74,11 @@ def load_image_folder(folder, image_size: int | tuple[int, int], batch_size: int
         folder: a folder with one sub-folder of images per class.
         image_size: output height and width in pixels (an int for square images).
         class_names: expected class folders (e.g. the training set's), default: all sub-folders.
-        bad_images: what to do with files that are not readable images (a text file named ``.jpg``,
-            a truncated JPEG): ``"fail"`` (default) raises, listing every one with the reason;
-            ``"skip"`` prints the same list and reads the other images.
+        bad_images: what to do with entries that are not readable images (a text file named ``.jpg``,
+            a truncated JPEG, a decompression bomb, a link to ``/dev/zero``, a named pipe, a link loop: see
+            :func:`helpers.data.image_problem`): ``"fail"`` (default) raises, listing every one with the
+            reason, those of the split folders beside ``folder`` (``validation/`` next to ``train/``)
+            included; ``"skip"`` prints this folder's list and reads the other images.
 
     Returns:
         :class:`ImageFolder`: images uint8 ``(n, height, width, 3)``, labels int32 ``(n,)``.
@@ -95,22 +97,34 @@ def load_image_folder(folder, image_size: int | tuple[int, int], batch_size: int
         raise ValueError(f"{folder} has class folders {found}, but {list(class_names)} were expected "
                          "(training and validation folders must hold the same classes).")
     size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
-    bad = data.find_bad_images(folder, found)  # quick: first and last bytes of each file
+    # "fail" names the bad files of the split folders beside this one (validation/ next to train/) in the same
+    # error; "skip" leaves out this folder's only (the others are listed when they are read).
+    find = data.find_bad_images if bad_images == "skip" else data.find_bad_images_in_splits
+    shown_from = folder.parent if len(data.split_folders(folder)) > 1 else folder
+    bad = find(folder, found)  # quick: what each entry is (nothing but regular files), first and last bytes, header
+    if bad and bad_images == "fail":
+        raise data.BadImagesError(shown_from, bad)
+    try:
+        return _read_skipping(folder, found, bad, size, batch_size)
+    except Exception as exc:  # TensorFlow's InvalidArgumentError names no file: find the culprits
+        deeper = find(folder, found, decode=True)
+        if len(deeper) <= len(bad):
+            raise
+        if bad_images == "fail":
+            raise data.BadImagesError(shown_from, deeper) from exc
+        return _read_skipping(folder, found, deeper, size, batch_size)
+
+
+def _read_skipping(folder: Path, classes: list[str], bad: list, size, batch_size) -> ImageFolder:
+    """Read ``folder``; when ``bad`` lists ``(path, reason)`` pairs, say so and leave those out."""
     if not bad:
-        try:
-            return _read_image_folder(folder, folder, size, batch_size)
-        except Exception as exc:  # TensorFlow's InvalidArgumentError names no file: find the culprits
-            bad = data.find_bad_images(folder, found, decode=True)
-            if not bad:
-                raise
-            if bad_images == "fail":
-                raise data.BadImagesError(folder, bad) from exc
-    elif bad_images == "fail":
-        raise data.BadImagesError(folder, bad)
+        return _read_image_folder(folder, folder, size, batch_size)
     print(f"Skipping {len(bad)} unreadable file(s) (bad_images='skip'):")
-    for path, reason in bad:
+    for path, reason in bad[:50]:
         print(f"  - {path}: {reason}")
-    return _read_without(folder, found, {p for p, _ in bad}, size, batch_size)
+    if len(bad) > 50:
+        print(f"  ... and {len(bad) - 50} more")
+    return _read_without(folder, classes, {p for p, _ in bad}, size, batch_size)
 
 
 def _read_image_folder(folder: Path, read_from: Path, size, batch_size, paths: dict | None = None) -> ImageFolder:

@@ -52,7 +52,8 @@ def test_decode_finds_damage_in_the_middle(tmp_path):
         (folder / cls).mkdir(parents=True)
         (folder / cls / "ok.png").write_bytes(b"")
     good = _jpeg((10, 20, 30))
-    damaged = good[:20] + b"\x00" * (len(good) - 40) + good[-20:]  # header and end marker kept
+    scan = good.index(b"\xff\xda") + 20  # the header (size, tables) and end marker kept, the pixel data overwritten
+    damaged = good[:scan] + b"\xff" * (len(good) - scan - 20) + good[-20:]
     (folder / "a" / "ok.png").write_bytes(damaged)
     assert data.image_problem(folder / "a" / "ok.png") is None  # the quick check cannot see it
     assert "damaged JPEG" in data.image_problem(folder / "a" / "ok.png", decode=True)
