@@ -15,11 +15,12 @@ import sys
 import threading
 import time
 
+import nbformat
 import numpy as np
 import pytest
 
 from helpers import exercises
-from helpers.exercises import isolation
+from helpers.exercises import isolation, progress
 from helpers.exercises.core import ERROR, NOT_YET, Exercise, Trial, evaluate
 
 SSE = "01.2"  # sum_of_squared_errors: the right answer for ([0, 1, 0, 0], [0.1, 0.5, 0.3, 0.2]) is 0.39
@@ -324,3 +325,48 @@ def test_bounded_says_how_much_was_cut():
     assert isolation.bounded("short") == "short"
     text = isolation.bounded("a" * 10_000, 100)
     assert len(text) <= 100 and text.endswith("characters cut)") and "9,928" in text
+
+
+# --- the progress command -----------------------------------------------------------------------------------------
+def test_run_cells_names_exit_and_stops_a_cell_that_never_ends():
+    namespace, error = progress.run_cells(["def f():\n    return 1\n", "exit(0)\n", "def g():\n    return 2\n"], "nb")
+    assert "f" in namespace and "g" not in namespace
+    assert "exercise cell 2 called sys.exit(0)" in error
+    (namespace, error), seconds = timed(lambda: progress.run_cells(["while True:\n    pass\n"], "nb", time_limit=0.5))
+    assert seconds < 3 and "exercise cell 1 did not finish within 0.5 s" in error
+    no_timer_left()
+
+
+def learner_copy(tmp_path, name: str, cells: list[str]):
+    """Notebook 01 with its three exercise cells replaced by ``cells`` (the learner's versions), saved as ``name``."""
+    source = next((progress.Path(__file__).resolve().parents[1] / "notebooks").glob("01_*.ipynb"))
+    notebook = nbformat.read(source, as_version=4)
+    exercise = [c for c in notebook.cells if c.cell_type == "code" and "exercise" in c.metadata.get("tags", [])]
+    for cell, text in zip(exercise, cells):
+        cell.source = text
+    path = tmp_path / name
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_progress_reports_sys_exit_exit_and_a_hung_notebook(tmp_path, capsys):
+    from helpers.runner import main
+
+    exits = learner_copy(tmp_path, "01_exits.ipynb", [
+        "import numpy as np\ndef softmax(scores):\n    np.allclose = lambda *a, **k: True\n    return scores\n",
+        "import sys\ndef sum_of_squared_errors(expected, output):\n    sys.exit(3)\n",
+        "exit(0)\ndef cost_slope(w, x, y):\n    return 0.0\n"])
+    hangs = learner_copy(tmp_path, "01_hangs.ipynb", [
+        "import time\nwhile True:\n    try:\n        time.sleep(1)\n    except BaseException:\n        pass\n"])
+    started = time.monotonic()
+    status = main(["progress", str(hangs), str(exits), "--timeout", "25", "--jobs", "2"])
+    seconds = time.monotonic() - started
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert seconds < 60, seconds
+    lines = {line.split()[1]: line for line in out.splitlines() if line[:1] in "✓·✗!" and line[2:4] == "01"}
+    assert "called sys.exit(3)" in lines["01.2"] and "error" in lines["01.2"], out
+    assert "exercise cell 3 called sys.exit(0)" in lines["01.3"], out
+    assert "not right yet" in out or "✗ 01.1" in out, out  # softmax returned the scores: wrong, patch or not
+    assert "did not finish within 25 s" in out and out.count("not checked") == 3, out
+    assert "0 of 6 exercises pass" in out
