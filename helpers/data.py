@@ -462,7 +462,9 @@ def read_cifar10_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         raise refuse(f"cannot be read: {exc.strerror or exc}") from exc
     if len(buf) > CIFAR10_MAX_BATCH_BYTES:  # grew while it was read
         raise refuse(f"more than {CIFAR10_MAX_BATCH_BYTES:,} bytes")
-    limits = safe_pickle.PickleLimits(max_bytes=CIFAR10_MAX_BATCH_BYTES, max_nesting=32, max_int_bytes=8)
+    # texts (batch label, file names) are under 100 bytes; the pixels are one byte string, not a text
+    limits = safe_pickle.PickleLimits(max_bytes=CIFAR10_MAX_BATCH_BYTES, max_nesting=32, max_int_bytes=8,
+                                      max_text_bytes=1 << 20)
     try:
         end = safe_pickle.scan(buf, 0, what="the pickle", limits=limits,
                                budget=safe_pickle.WorkBudget(CIFAR10_MAX_WORK))
@@ -623,17 +625,20 @@ PHOTO_NAMES = tuple(PHOTOS)
 _ARCHIVE_FOLDERS = {"cats_vs_dogs": "cats_and_dogs_filtered", "hymenoptera_data": "hymenoptera_data"}
 
 
-def _photos_dir() -> Path:
+def _photos_dir(verbose: bool = True) -> Path:
     """The folder holding every sample photo: ``data/photos`` of a clone, else the downloaded copies."""
     local = COURSE_DATA_DIR / "photos"
     if all((local / remote.name).is_file() for remote in PHOTOS.values()):
+        if not verbose:
+            return local
         print(f"Images 'photos': the course's own files, data/photos ({len(PHOTOS)} photos, licences in data/README.md)")
         sources.record_use("images/photos", "repository", folder=local)
         return local
     folder = None
     for remote in PHOTOS.values():
         folder = sources.download(remote, verbose=False).parent
-    print(f"Images 'photos': downloaded from their public origins into {sources.shown_path(folder)}")
+    if verbose:
+        print(f"Images 'photos': from their public origins (downloaded once), {sources.shown_path(folder)}")
     return folder
 
 
@@ -682,7 +687,7 @@ def photo_path(name: str) -> Path:
         return candidate
     if name not in PHOTOS:
         raise ValueError(f"Unknown photo {name!r}: use one of {', '.join(PHOTO_NAMES)} or the path of an image file.")
-    return image_dir("photos") / PHOTOS[name].name
+    return _photos_dir(verbose=False) / PHOTOS[name].name
 
 
 def check_class_folders(folder: str | Path, min_classes: int = 2) -> list[str]:

@@ -37,6 +37,7 @@ import hashlib
 import http.server
 import io
 import json
+import os
 import pickle
 import socket
 import ssl
@@ -198,8 +199,13 @@ class StandIn:
         import trustme
 
         self.ca = trustme.CA()
+        # The authorities this machine already trusts, plus the stand-in's: other HTTPS traffic (pip reaching its
+        # package index, for one) keeps working with the same SSL_CERT_FILE.
         self.ca_file = self.workdir / "standin-ca.pem"
-        self.ca.cert_pem.write_to_path(str(self.ca_file))
+        system = [os.environ.get("SSL_CERT_FILE"), os.environ.get("REQUESTS_CA_BUNDLE"),
+                  ssl.get_default_verify_paths().cafile, ssl.get_default_verify_paths().openssl_cafile]
+        trusted = next((Path(p).read_bytes() for p in system if p and Path(p).is_file()), b"")
+        self.ca_file.write_bytes(trusted.rstrip(b"\n") + b"\n" + self.ca.cert_pem.bytes())
         leaf = self.ca.issue_cert(*sorted(self.hosts))
         self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         leaf.configure_cert(self.tls)
