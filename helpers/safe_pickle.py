@@ -68,6 +68,8 @@ OPCODE_COST = {
 _CODE2OP = {op.code.encode("latin-1"): op for op in pickletools.opcodes}
 # Opcodes whose argument is a decimal number on a text line: its length is checked before it is parsed.
 _TEXT_NUMBER_READERS = {"decimalnl_short", "decimalnl_long", "floatnl"}
+# Opcodes that push a str: the size of their length field (UNICODE: a text line).
+_TEXT_OPS = {"UNICODE": 0, "SHORT_BINUNICODE": 1, "BINUNICODE": 4, "BINUNICODE8": 8}
 _MEMO_PUT = {"PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"}
 _MEMO_GET = {"GET", "BINGET", "LONG_BINGET"}
 # Opcodes that add to the container below them on the stack (its nesting depth may grow).
@@ -98,11 +100,15 @@ class PickleLimits:
         max_nesting: how deeply containers may nest.
         max_int_bytes: the largest integer, in bytes of two's complement (16: up to 2**127); text
             integers may have as many decimal digits as such a number.
+        max_text_bytes: the longest ``str`` (UTF-8 or escaped bytes in the pickle), or None for no limit
+            but ``max_bytes``. A str of ASCII with one character beyond U+FFFF takes 4 bytes a character
+            in memory, so a limit well under ``max_bytes`` keeps that amplification small.
     """
 
     max_bytes: int
     max_nesting: int = 100
     max_int_bytes: int = 16
+    max_text_bytes: int | None = None
 
     @property
     def max_int_digits(self) -> int:
@@ -158,6 +164,20 @@ def _read_arg(f: io.BytesIO, op, limits: PickleLimits, error, what: str):
             if n > limits.max_int_bytes:
                 raise error(f"{what}: LONG4 integer of {n:,} bytes (more than {limits.max_int_bytes}); no real "
                             "size or shape is that large, so the file is crafted")
+        f.seek(pos)
+    elif op.name in _TEXT_OPS and limits.max_text_bytes is not None:
+        pos = f.tell()
+        longest = limits.max_text_bytes
+        if op.name == "UNICODE":
+            line = f.readline(longest + 2)
+            n = len(line) if line.endswith(b"\n") or len(line) < longest + 2 else longest + 1
+        else:
+            size = _TEXT_OPS[op.name]
+            head = f.read(size)
+            n = int.from_bytes(head, "little") if len(head) == size else 0
+        if n > longest:
+            raise error(f"{what}: a text of {n:,} bytes or more ({op.name}); files of this kind hold only short "
+                        f"texts (at most {longest:,} bytes), so the file is crafted or damaged")
         f.seek(pos)
     return op.arg.reader(f)
 

@@ -269,3 +269,13 @@ def test_fuzzed_batches_load_or_raise_the_readers_error(tmp_path):
     print(counts, f"{elapsed:.1f} s")
     assert counts["refused"] > 300 and counts["loaded"] > 20, counts  # the fuzzing reaches the checks
     assert elapsed < 60, elapsed
+
+
+@pytest.mark.parametrize("text", [
+    b"X" + struct.pack("<I", 2 << 20) + b"a" * ((2 << 20) - 4) + "\U0001f600".encode(),  # BINUNICODE
+    b"V" + b"a" * (2 << 20) + b"\n",                                                     # protocol-0 UNICODE
+])
+def test_long_texts_are_refused(tmp_path, text):
+    """2 MiB of ASCII and one emoji would be a str of 8 MB (4 bytes a character): a batch's texts are short."""
+    path = _write(tmp_path, b"\x80\x02}(U\x0bbatch_label" + text + b"u.")
+    _refused_in_child(path, r"a text of [\d,]+ bytes or more .*at most 1,048,576 bytes")
