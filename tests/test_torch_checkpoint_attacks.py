@@ -314,3 +314,211 @@ def test_huge_memo_index_is_refused_before_allocating(tmp_path):
     start = time.perf_counter()
     _raises(path, r"memo index")
     assert time.perf_counter() - start < 2
+
+
+# ------------------------------------------------------------------ bounded work (issue 21, round two)
+# Each crafted file below is read in a child process with a memory limit and a timeout
+# (tests/fuzz_support.py): before the fix several of them took minutes or gigabytes.
+from fuzz_support import mutants, read_in_child  # noqa: E402
+
+LOADER = "helpers.torch_checkpoint:load_checkpoint"
+CHECKPOINT_ERROR = "helpers.torch_checkpoint:CheckpointError"
+_ZIP_RECORD = _state_dict(_tensor(storage=b"(Vstorage\nctorch\nFloatStorage\nV0\nVcpu\nI4\ntQ"))
+
+
+def _refused_in_child(path, match, seconds: float = 5, **kwargs) -> str:
+    """Load ``path`` in a bounded child: a CheckpointError naming the file and matching ``match``, in time."""
+    (result,) = read_in_child(LOADER, CHECKPOINT_ERROR, [path], timeout=60, kwargs=kwargs)
+    assert result["outcome"] == "refused", result
+    assert result["message"].startswith(str(path)), result["message"]
+    assert re.search(match, result["message"]), result["message"]
+    assert result["seconds"] < seconds, result
+    return result["message"]
+
+
+def _declare_size(path: Path, member: str, size: int) -> None:
+    """Patch the zip's headers so that ``member`` declares ``size`` uncompressed bytes."""
+    raw = bytearray(path.read_bytes())
+    name = member.encode()
+    for sig, at in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):
+        start = 0
+        while (start := raw.find(sig, start)) >= 0:
+            name_at = start + (46 if sig == b"PK\x01\x02" else 30)
+            if raw[name_at : name_at + len(name)] == name:
+                raw[start + at : start + at + 4] = struct.pack("<I", size)
+            start += 4
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("method, label", [(zipfile.ZIP_BZIP2, "bzip2"), (zipfile.ZIP_LZMA, "LZMA"),
+                                           (zipfile.ZIP_DEFLATED, "deflate")])
+def test_compressed_member_declaring_16_bytes_is_not_inflated(tmp_path, method, label):
+    """A storage member that declares 16 bytes but inflates to 16 MiB: zipfile inflated all of it (a
+    742-byte bzip2 file took 1 GB). torch.save stores members, so compressed ones are refused unread."""
+    path = tmp_path / "bomb.pth"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("m/data.pkl", _ZIP_RECORD)
+        zf.writestr("m/byteorder", b"little")
+        zf.writestr("m/data/0", bytes(16 << 20), compress_type=method)
+    _declare_size(path, "m/data/0", 16)
+    assert path.stat().st_size < 64 << 10
+    _refused_in_child(path, rf"zip member 'm/data/0' is compressed \({label}\).*torch.save stores members", 2)
+
+
+def test_stored_member_whose_sizes_disagree_is_refused(tmp_path):
+    path = _zip_file(tmp_path, {"m/data.pkl": _ZIP_RECORD, "m/byteorder": b"little", "m/data/0": bytes(64)})
+    _declare_size(path, "m/data/0", 16)
+    _raises(path, r"stored with 64 bytes but declares 16")
+
+
+def test_encrypted_and_duplicate_members_are_refused(tmp_path):
+    path = _zip_file(tmp_path, {"m/data.pkl": _ZIP_RECORD, "m/byteorder": b"little", "m/data/0": bytes(16)})
+    raw = bytearray(path.read_bytes())
+    central = raw.find(b"PK\x01\x02")
+    raw[central + 8] |= 1  # general-purpose flag bit 0: encrypted
+    path.write_bytes(bytes(raw))
+    _raises(path, r"is encrypted")
+    twice = tmp_path / "twice.pth"
+    with zipfile.ZipFile(twice, "w") as zf, pytest.warns(UserWarning, match="Duplicate name"):
+        for name, data in (("m/data.pkl", _ZIP_RECORD), ("m/data/0", bytes(16)), ("m/data/0", bytes(16))):
+            zf.writestr(name, data)
+    _raises(twice, r"member name twice")
+
+
+def test_pickle_over_the_size_cap_is_refused(tmp_path):
+    """Real tensor records are 42-56 KB; the cap is 4 MiB, in both layouts."""
+    big = b"V" + b"x" * (5 << 20) + b"\n"
+    _raises(_legacy_file(tmp_path, b"}(Vw\n" + big + b"u.", numel=None), r"larger than the 4,194,304-byte limit")
+    path = _zip_file(tmp_path, {"m/data.pkl": b"\x80\x02N" + b"0N" * (3 << 20) + b".", "m/byteorder": b"little"})
+    _raises(path, r"m/data.pkl is 6,291,460 bytes, more than the 4,194,304-byte limit")
+
+
+def test_a_million_cheap_opcodes_hit_the_work_budget(tmp_path):
+    """3.8 MB of NONE/POP: scanning cost 1.35 us a byte (at the old 1 GiB budget, 24 minutes)."""
+    path = _legacy_file(tmp_path, b"N0" * 1_900_000 + b"N.", numel=None)
+    _refused_in_child(path, r"work .*limit of 1,000,000 units")
+
+
+def test_memoised_empty_containers_hit_the_work_budget(tmp_path):
+    """500,000 empty lists kept alive through the memo (a 72-fold memory amplification)."""
+    body = b"".join(b"]r" + struct.pack("<I", i) + b"0" for i in range(500_000))
+    _refused_in_child(_legacy_file(tmp_path, body + b"N.", numel=None), r"work .*limit")
+
+
+def test_work_budget_is_configurable(tmp_path):
+    path = _legacy_file(tmp_path, b"N0" * 5_000 + b"}(Vw\n" + _tensor() + b"u.")
+    assert load_state_dict(path)["w"].shape == (4,)
+    _raises(path, r"work .*limit of 1,000 units", max_work=1_000)
+
+
+@pytest.mark.parametrize("references, where", [(1_500_000, "pickle"), (200_000, "arrays")])
+def test_empty_tensor_referenced_many_times(tmp_path, references, where):
+    """One empty tensor memoised, then a list of ``references`` BINGETs to it: each becomes an array, so
+    each costs work (before: 26 s and 442 MB, for nothing in the byte budget)."""
+    tensor = _tensor(size=b"(I0\nt", stride=b"(I1\nt") + b"q\x01"
+    record = b"}(Vw\n" + tensor + b"Vx\n](" + b"h\x01" * references + b"eu."
+    _refused_in_child(_legacy_file(tmp_path, record), r"work .*limit")
+
+
+def test_a_few_shared_empty_tensors_still_load(tmp_path):
+    tensor = _tensor(size=b"(I0\nt", stride=b"(I1\nt") + b"q\x01"
+    record = b"}(Vw\n" + tensor + b"Vx\n](" + b"h\x01" * 100 + b"eu."
+    obj = load_checkpoint(_legacy_file(tmp_path, record))
+    assert obj["w"].shape == (0,) and len(obj["x"]) == 100 and all(a.shape == (0,) for a in obj["x"])
+
+
+@pytest.mark.parametrize("size, match", [
+    # a size of a megabyte of digits: math.prod multiplied it before any limit (23 s for 8.5 KB, inflated)
+    (b"(\x8b" + struct.pack("<i", 1 << 20) + b"\x01" * (1 << 20) + b"\x8b" + struct.pack("<i", 1 << 20)
+     + b"\x01" * (1 << 20) + b"t", r"LONG4 integer of 1,048,576 bytes"),
+    (b"(L" + b"9" * 4000 + b"L\nt", r"LONG with a number longer than"),
+    (b"(I" + b"9" * 4000 + b"\nt", r"INT with a number longer than"),
+    (b"(\x8a\x08" + (1 << 60).to_bytes(8, "little") + b"t", r"larger than 281,474,976,710,656 \(2\*\*48\)"),
+    (b"(\x8a\x11" + (1 << 130).to_bytes(17, "little") + b"t", r"integer of 131 bits"),
+])
+def test_integers_no_shape_can_have_are_refused_before_arithmetic(tmp_path, size, match):
+    stride = b"(I0\nI0\nt" if size.count(b"\x8b") == 2 else b"(I0\nt"
+    path = _legacy_file(tmp_path, _state_dict(_tensor(size=size, stride=stride)))
+    _refused_in_child(path, match, seconds=2)
+
+
+def test_storage_size_beyond_2_48_is_refused(tmp_path):
+    storage = b"(Vstorage\nctorch\nFloatStorage\nV0\nVcpu\n\x8a\x08" + (1 << 60).to_bytes(8, "little") + b"NtQ"
+    _raises(_legacy_file(tmp_path, _state_dict(_tensor(storage=storage))), r"bad storage size")
+
+
+def test_many_zip_members_are_counted_and_looked_up_in_a_set(tmp_path):
+    """70,000 storages: zipfile builds a ZipInfo per member (refused by the work budget before it does),
+    and with a budget that allows them each is found in a set (a list made the lookup quadratic: ~30 s)."""
+    n = 70_000
+    path = tmp_path / "many.pth"
+    record = b"\x80\x02](" + b"".join(
+        b"(Vstorage\nctorch\nFloatStorage\nV%d\nVcpu\nK\x00tQ" % i for i in range(n)) + b"e."
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("m/data.pkl", record)
+        for i in range(n):
+            zf.writestr(f"m/data/{i}", b"")
+    _refused_in_child(path, r"a zip of 70,001 members: .*work", seconds=2)
+    _refused_in_child(path, r"bare Storage", seconds=10, max_work=10**7)
+
+
+# --------------------------------------------------------------------------- fuzz, in a child process
+def _pickle_spans(raw: bytes) -> list[tuple[int, int]]:
+    """The byte ranges of the legacy layout's five pickles (the structure, not the storages' data)."""
+    import io
+    import pickletools
+
+    f, spans = io.BytesIO(raw), []
+    for _ in range(5):
+        start = f.tell()
+        for _op in pickletools.genops(f):
+            pass
+        spans.append((start, f.tell()))
+    return spans
+
+
+def test_fuzzed_checkpoints_in_a_child_process(tmp_path):
+    """600 seeded mutations of the tiny real checkpoints: 250 of the legacy file, 250 of the zip's data.pkl
+    (the zip rebuilt around it, so the damage reaches the unpickler), 100 of the zip file itself. Byte
+    flips, truncations, deletions, insertions of random bytes, of pickle opcodes and of repeated slices;
+    each must load or raise CheckpointError naming the file, never another exception, a crash, a hang
+    or more than 2 GiB, and each within 5 s."""
+    rng = np.random.default_rng(21)
+    legacy = (FIXTURES / "tiny_legacy.pth").read_bytes()
+    zipped = (FIXTURES / "tiny_zip.pth").read_bytes()
+    with zipfile.ZipFile(FIXTURES / "tiny_zip.pth") as src:
+        entries = {name: src.read(name) for name in src.namelist()}
+    pkl = next(name for name in entries if name.endswith("/data.pkl"))
+    paths, described = [], {}
+
+    def add(name, raw, what):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        paths.append(path)
+        described[str(path)] = what
+
+    for i, (what, raw) in enumerate(mutants(legacy, rng, 250, _pickle_spans(legacy))):
+        add(f"legacy_{i:03d}.pth", raw, what)
+    for i, (what, raw) in enumerate(mutants(entries[pkl], rng, 250)):
+        path = tmp_path / f"zip_pkl_{i:03d}.pth"
+        with zipfile.ZipFile(path, "w") as zf:
+            for name, data in entries.items():
+                zf.writestr(name, raw if name == pkl else data)
+        paths.append(path)
+        described[str(path)] = f"data.pkl: {what}"
+    for i, (what, raw) in enumerate(mutants(zipped, rng, 100)):
+        add(f"zip_{i:03d}.pth", raw, what)
+    start = time.perf_counter()
+    results = read_in_child(LOADER, CHECKPOINT_ERROR, paths, timeout=120)
+    elapsed = time.perf_counter() - start
+    counts = {"loaded": 0, "refused": 0}
+    for result in results:
+        what = f"{result['path']} ({described[result['path']]})"
+        assert result["outcome"] in counts, f"{what}: {result['type']}: {result['message'][:500]}"
+        assert result["seconds"] < 5, f"{what} took {result['seconds']:.1f} s"
+        if result["outcome"] == "refused":
+            assert result["message"].startswith(result["path"]), (what, result["message"])
+        counts[result["outcome"]] += 1
+    print(counts, f"{elapsed:.1f} s")
+    assert counts["refused"] > 300 and counts["loaded"] > 10, counts  # the fuzzing reaches the checks
+    assert elapsed < 60, elapsed
