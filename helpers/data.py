@@ -117,7 +117,9 @@ def _load(name: str, source: str, key: str, read_cache: Callable, offline_loader
         try:
             data, description = offline_loader()
             _record_source(name, "offline", description)
-            return _announce(LoadedData(*data, name=name, source=description))
+            origin = remotes[0].url if len(remotes) == 1 else remotes[0].url.rsplit("/", 1)[0] + "/"
+            return _announce(LoadedData(*data, name=name, source=f"{description}; without it: downloaded once "
+                                                                 f"from {origin}"))
         except (FileNotFoundError, ImportError, sources.DataSourceError) as exc:
             if source == "offline" or sources.mirror_dir() is not None:
                 tried.append(f"{offline_label}: {exc}")
