@@ -48,7 +48,7 @@ import sys
 __version__ = "1.0.0"
 
 
-def setup(tf_log_level: int = 3, figure_style: bool = True) -> dict:
+def setup(tf_log_level: int = 3, figure_style: bool = True, plain_text: bool = True) -> dict:
     """Prepare a notebook in one explicit call: the first code cell after the parameters.
 
     * TensorFlow's C++ logging: ``TF_CPP_MIN_LOG_LEVEL`` is set to ``tf_log_level`` unless you set the
@@ -62,12 +62,17 @@ def setup(tf_log_level: int = 3, figure_style: bool = True) -> dict:
       captured, the known start-up notices are dropped, anything else is printed again, and a failing
       ``import tensorflow`` shows its error.
     * ``figure_style=True`` applies the course's matplotlib style (:func:`helpers.plots.use_course_style`).
+    * ``plain_text=True`` keeps terminal escape codes out of the plain-text version of rich's notebook outputs
+      (:func:`helpers.plain_text.plain_text_rich_output`): ``model.summary()`` is displayed as HTML (coloured)
+      and as plain text, and rich writes the plain text as for a colour terminal (``ESC[1m``, ``ESC[38;5;33m``),
+      which the stored notebook would otherwise keep.
 
     To opt out, do not call it (the notebooks then print TensorFlow's start-up lines and use
-    matplotlib's own style), or call ``helpers.setup(tf_log_level=0, figure_style=False)``.
+    matplotlib's own style), or call ``helpers.setup(tf_log_level=0, figure_style=False, plain_text=False)``.
 
     Returns:
-        ``{"TF_CPP_MIN_LOG_LEVEL": str, "tensorflow_already_imported": bool, "figure_style": bool}``.
+        ``{"TF_CPP_MIN_LOG_LEVEL": str, "tensorflow_already_imported": bool, "figure_style": bool,
+        "plain_text": bool}``.
 
     Raises:
         ValueError: ``tf_log_level`` is not 0, 1, 2 or 3.
@@ -84,5 +89,9 @@ def setup(tf_log_level: int = 3, figure_style: bool = True) -> dict:
         from helpers import plots
 
         plots.use_course_style()
+    if plain_text:
+        from helpers import plain_text as _plain_text
+
+        _plain_text.plain_text_rich_output()
     return {"TF_CPP_MIN_LOG_LEVEL": os.environ["TF_CPP_MIN_LOG_LEVEL"], "tensorflow_already_imported": already,
-            "figure_style": figure_style}
+            "figure_style": figure_style, "plain_text": plain_text}
