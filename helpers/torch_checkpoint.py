@@ -68,9 +68,10 @@ take more than a bounded amount of time and memory:
 * offsets, sizes and strides are re-checked as plain non-negative ints of at most :data:`MAX_DIM`
   (2**48) *before* any arithmetic is done with them, and the last element a tensor reads must lie inside
   its storage;
-* everything read or produced counts against a byte budget (``max_bytes``, default
-  :data:`DEFAULT_MAX_BYTES` = 1 GiB; the largest real checkpoint the course reads, EfficientNet-Lite2,
-  is 25 MB), which also stops zero-stride tensors of huge size.
+* everything read or produced counts against a byte budget (``max_bytes``; by default 8 times the
+  file's size plus 64 MiB, at most :data:`DEFAULT_MAX_BYTES` = 1 GiB; the largest real checkpoint the
+  course reads, EfficientNet-Lite2, is 25 MB and takes about twice that), which also stops zero-stride
+  tensors of huge size and one storage viewed by many tensors.
 
 Every problem raises a :class:`CheckpointError` (a :class:`ValueError`) whose message starts with
 the file's path.
@@ -106,6 +107,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_WORK",
+    "MAX_AMPLIFICATION",
     "MAX_PICKLE_BYTES",
     "MAX_INT_BYTES",
     "MAX_DIM",
@@ -115,9 +117,15 @@ __all__ = [
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
 
-#: Default byte budget of one load: file bytes read plus array bytes produced (1 GiB). The largest
+#: Largest byte budget of one load: file bytes read plus array bytes produced (1 GiB). The largest
 #: real checkpoint the course reads (efficientnet-lite2, 25 MB) uses about 50 MB of it.
 DEFAULT_MAX_BYTES = 1 << 30
+
+#: Unless ``max_bytes`` is given, a load may take at most this many times the file's size, plus
+#: :data:`AMPLIFICATION_SLACK` (a real checkpoint takes about twice its size: the file, then its arrays),
+#: so a small file cannot produce a gigabyte of arrays by viewing one storage many times.
+MAX_AMPLIFICATION = 8
+AMPLIFICATION_SLACK = 64 << 20
 
 #: How deeply containers may nest in the pickle (a real state dict nests 3-4 levels).
 MAX_NESTING = 100
@@ -167,22 +175,36 @@ class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
 
 class _Budget:
     """Bytes still allowed in this load (:meth:`take` raises once the checkpoint asks for more), and the
-    load's work budget (:attr:`work`, a :class:`helpers.safe_pickle.WorkBudget`)."""
+    load's work budget (:attr:`work`, a :class:`helpers.safe_pickle.WorkBudget`).
 
-    def __init__(self, max_bytes: int, max_work: int = DEFAULT_MAX_WORK):
-        if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
-            raise ValueError(f"max_bytes must be a positive int, got {max_bytes!r}")
+    ``max_bytes=None`` (the default of the public functions) allows :data:`MAX_AMPLIFICATION` times the
+    file's size plus :data:`AMPLIFICATION_SLACK`, at most :data:`DEFAULT_MAX_BYTES`: set by
+    :meth:`for_file` once the file's size is known.
+    """
+
+    def __init__(self, max_bytes: int | None, max_work: int = DEFAULT_MAX_WORK):
+        if max_bytes is not None and (not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0):
+            raise ValueError(f"max_bytes must be a positive int or None, got {max_bytes!r}")
         if not isinstance(max_work, int) or isinstance(max_work, bool) or max_work <= 0:
             raise ValueError(f"max_work must be a positive int, got {max_work!r}")
-        self.max_bytes = max_bytes
-        self.left = max_bytes
+        self.explicit = max_bytes is not None
+        self.max_bytes = self.left = max_bytes if max_bytes is not None else DEFAULT_MAX_BYTES
         self.work = safe_pickle.WorkBudget(max_work, error=CheckpointFormatError)
+
+    def for_file(self, size: int) -> None:
+        """Scale the default byte budget to a file of ``size`` bytes."""
+        if not self.explicit:
+            self.max_bytes = self.left = min(DEFAULT_MAX_BYTES, MAX_AMPLIFICATION * size + AMPLIFICATION_SLACK)
 
     def take(self, nbytes: int, what: str) -> None:
         if nbytes > self.left:
+            if self.explicit or self.max_bytes == DEFAULT_MAX_BYTES:
+                why = f"more than the {self.max_bytes:,}-byte limit of this load allows ({self.left:,} left)"
+            else:
+                why = (f"more than the {self.max_bytes:,}-byte limit for a file of this size ({MAX_AMPLIFICATION} "
+                       f"times its size plus {AMPLIFICATION_SLACK >> 20} MiB; {self.left:,} left)")
             raise CheckpointFormatError(
-                f"{what} needs {nbytes:,} bytes, more than the {self.max_bytes:,}-byte limit of this load "
-                f"allows ({self.left:,} left). A real checkpoint that large can be read with a larger "
+                f"{what} needs {nbytes:,} bytes, {why}. A real checkpoint that large can be read with a larger "
                 "max_bytes=...; a small file that asks for this much is damaged or crafted."
             )
         self.left -= nbytes
@@ -705,7 +727,7 @@ _DAMAGE = (
 )
 
 
-def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES,
+def load_checkpoint(path: str | os.PathLike, *, max_bytes: int | None = None,
                     max_work: int = DEFAULT_MAX_WORK) -> Any:
     """Unpickle a PyTorch checkpoint safely; every tensor becomes a NumPy array.
 
@@ -714,7 +736,8 @@ def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYT
     Args:
         path: a ``.pth`` / ``.pt`` file, legacy or zip layout.
         max_bytes: budget for this load: bytes read from the file plus bytes of the arrays produced.
-            Default :data:`DEFAULT_MAX_BYTES` (1 GiB).
+            Default (None): :data:`MAX_AMPLIFICATION` (8) times the file's size plus 64 MiB, at most
+            :data:`DEFAULT_MAX_BYTES` (1 GiB).
         max_work: work budget for this load, in :class:`helpers.safe_pickle.WorkBudget` units (about one
             pickle opcode, memo entry or zip member each; an array costs :data:`ARRAY_COST`). Default
             :data:`DEFAULT_MAX_WORK` (1,000,000; the EfficientNet-Lite checkpoints need about 25,000).
@@ -730,6 +753,7 @@ def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYT
     budget = _Budget(max_bytes, max_work)
     if not path.is_file():
         raise FileNotFoundError(f"PyTorch checkpoint not found: {path}")
+    budget.for_file(path.stat().st_size)
     try:
         fmt = checkpoint_format(path)
         obj, _ = _load_zip(path, budget) if fmt == "zip" else _load_legacy(path, budget)
@@ -749,7 +773,7 @@ def load_checkpoint(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYT
         ) from exc
 
 
-def load_state_dict(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES,
+def load_state_dict(path: str | os.PathLike, *, max_bytes: int | None = None,
                     max_work: int = DEFAULT_MAX_WORK) -> dict[str, np.ndarray]:
     """Read a saved ``state_dict`` as ``{name: np.ndarray}`` (insertion order kept).
 

@@ -522,3 +522,18 @@ def test_fuzzed_checkpoints_in_a_child_process(tmp_path):
     print(counts, f"{elapsed:.1f} s")
     assert counts["refused"] > 300 and counts["loaded"] > 10, counts  # the fuzzing reaches the checks
     assert elapsed < 60, elapsed
+
+
+def test_one_storage_viewed_by_many_tensors_is_bounded_by_the_file_size(tmp_path):
+    """A 256 KB storage and one tensor over all of it, referenced 300 times: 79 MB of arrays from a file
+    of 260 KB (4,000 references would make the old 1 GiB budget). By default a load may take 8 times the
+    file's size plus 64 MiB; a larger max_bytes, given explicitly, allows more."""
+    tensor = _tensor(storage=_storage(65_536), size=b"(J\x00\x00\x01\x00t") + b"q\x01"
+    record = b"}(Vw\n" + tensor + b"Vx\n](" + b"h\x01" * 300 + b"eu."
+    path = _legacy_file(tmp_path, record, numel=65_536)
+    assert path.stat().st_size < 300_000
+    message = _refused_in_child(path, r"limit for a file of this size \(8 times its size plus 64 MiB")
+    assert "max_bytes=" in message
+    few = _legacy_file(tmp_path, b"}(Vw\n" + tensor + b"Vx\n](" + b"h\x01" * 20 + b"eu.", numel=65_536, name="few.pth")
+    assert len(load_checkpoint(few)["x"]) == 20
+    assert len(load_checkpoint(path, max_bytes=1 << 30)["x"]) == 300
