@@ -169,7 +169,7 @@ QUESTIONS = [
     Question("Before training, how large was the gradient of the first of the 10 sigmoid layers compared with the "
              "last one (section 6)?", 2,
              "Measured: a ratio of about 5e-6; each sigmoid layer multiplies the gradient by at most 0.25.",
-             options=("about the same size", "about 10 times larger", "about a millionth of it",
+             options=("about the same size", "about 10 times larger", "a few millionths of it",
                       "exactly zero")),
     Question("In section 7 most ReLU units died. What caused it?", 0,
              "With Adam at 0.05 (instead of 0.001) large updates pushed units negative for every digit; their "
