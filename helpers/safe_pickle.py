@@ -65,15 +65,10 @@ OPCODE_COST = {
                      "BINPERSID", "PERSID", "EXT1", "EXT2", "EXT4"], 4),
 }
 
-_CODE2OP = {op.code.encode("latin-1"): op for op in pickletools.opcodes}
 # Opcodes whose argument is a decimal number on a text line: its length is checked before it is parsed.
 _TEXT_NUMBER_READERS = {"decimalnl_short", "decimalnl_long", "floatnl"}
 # Opcodes that push a str: the size of their length field (UNICODE: a text line).
 _TEXT_OPS = {"UNICODE": 0, "SHORT_BINUNICODE": 1, "BINUNICODE": 4, "BINUNICODE8": 8}
-_MEMO_PUT = {"PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"}
-_MEMO_GET = {"GET", "BINGET", "LONG_BINGET"}
-# Opcodes that add to the container below them on the stack (its nesting depth may grow).
-_MUTATING_OPS = {"APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS", "BUILD"}
 # Opcodes that push a value whose hash is cheap and cannot be steered into collisions (str and bytes
 # hashes are randomised; floats and 64-bit ints have few equal-hash neighbours): the only dictionary
 # keys and set members the scan lets through.
@@ -81,14 +76,33 @@ _PLAIN_KEY_OPS = {
     "STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8",
     "BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "FLOAT", "BINFLOAT", "NONE", "NEWTRUE", "NEWFALSE",
 }
-_INT_OPS = {"INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4"}
-# Stack items are (nesting depth, plain key?) pairs; these few are shared instead of allocated per item.
-_ITEMS = {}
+# What the scan does with each opcode (besides charging it and checking its argument).
+_PUT, _GET, _MARK, _DUP, _MUTATE, _INT, _PLAIN, _OTHER = range(8)
+_KINDS = {
+    **dict.fromkeys(["PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"], _PUT),
+    **dict.fromkeys(["GET", "BINGET", "LONG_BINGET"], _GET),
+    "MARK": _MARK, "DUP": _DUP,
+    # add to the container below them on the stack, which may get deeper
+    **dict.fromkeys(["APPEND", "APPENDS", "BUILD"], _MUTATE),
+    **dict.fromkeys(["SETITEM", "SETITEMS", "ADDITEMS"], _MUTATE),
+    **dict.fromkeys(["INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4"], _INT),
+    **dict.fromkeys(_PLAIN_KEY_OPS, _PLAIN),
+}
+# Opcodes that hash the items they take: 2 takes key, value pairs (only the keys are hashed), 1 all items.
+_HASHING = {"SETITEM": 2, "SETITEMS": 2, "DICT": 2, "ADDITEMS": 1, "FROZENSET": 1}
 
 
-def _item(depth: int, plain: bool) -> tuple[int, bool]:
-    key = (depth, plain)
-    return _ITEMS.setdefault(key, key) if depth < 256 else key
+def _op_info(op):
+    """(op, name, cost, kind, items below the MARK or -1, items popped, items pushed, hashing) for the scan."""
+    before, after = op.stack_before, op.stack_after
+    mark = pickletools.markobject
+    below = before.index(mark) if mark in before else -1
+    pushed = 0 if mark in after else len(after)
+    return (op, op.name, OPCODE_COST.get(op.name, 1), _KINDS.get(op.name, _OTHER), below, len(before), pushed,
+            _HASHING.get(op.name, 0))
+
+
+_OPS = {op.code.encode("latin-1"): _op_info(op) for op in pickletools.opcodes}
 
 
 @dataclass(frozen=True)
@@ -198,28 +212,28 @@ def scan(buf: bytes, start: int = 0, *, what: str, limits: PickleLimits, budget:
     size = len(data)
     max_int = 1 << (8 * limits.max_int_bytes - 1)
     max_nesting = limits.max_nesting
-    charge, cost = budget.charge, OPCODE_COST.get
-    stack: list[tuple[int, bool]] = []  # per stack item: nesting depth, and whether it is a plain key
+    charge = budget.charge
+    # One int per stack item: its containers' nesting depth times 2, plus 1 if it is a plain key.
+    stack: list[int] = []
     marks: list[int] = []
-    memo: dict[int, tuple[int, bool]] = {}
+    memo: dict[int, int] = {}
     count = 0
-    mark = pickletools.markobject
     try:
         while True:
             code = f.read(1)
-            op = _CODE2OP.get(code)
-            if op is None:
+            info = _OPS.get(code)
+            if info is None:
                 if not code:
                     raise ValueError("pickle exhausted before seeing STOP")
                 raise ValueError(f"at position {f.tell() - 1}, opcode {code!r} unknown")
-            name = op.name
+            op, name, cost, kind, below, n_before, n_after, hashing = info
             arg = None if op.arg is None else _read_arg(f, op, limits, error, what)
             count += 1
             if budget.left > 8:  # the common case, inlined: no opcode costs more than 4
-                budget.left -= cost(name, 1)
+                budget.left -= cost
             else:
-                charge(cost(name, 1), what)
-            if name in _MEMO_PUT:
+                charge(cost, what)
+            if kind == _PUT:
                 if not stack:
                     raise error(f"{what}: memo store on an empty stack")
                 index = len(memo) if name == "MEMOIZE" else arg
@@ -232,11 +246,18 @@ def scan(buf: bytes, start: int = 0, *, what: str, limits: PickleLimits, budget:
                     charge(MEMO_COST, what)
                 memo[index] = stack[-1]
                 continue
+            if kind == _GET:
+                if arg not in memo:
+                    raise error(f"{what}: memo key {str(arg)[:40]} read before it was stored")
+                stack.append(memo[arg])
+                continue
+            if kind == _MARK:
+                marks.append(len(stack))
+                continue
             if name == "FRAME" and arg > size - f.tell():
                 raise error(f"{what}: a FRAME of {arg:,} bytes runs past the end of the pickle")
-            before = op.stack_before
-            if mark in before:
-                below = before.index(mark)
+            container = -1  # the item of the container an opcode adds to, if any
+            if below >= 0:  # the opcode takes the items above the last MARK (and ``below`` more)
                 if not marks:
                     raise error(f"{what}: {name} without a MARK")
                 m = marks.pop()
@@ -244,58 +265,47 @@ def scan(buf: bytes, start: int = 0, *, what: str, limits: PickleLimits, budget:
                 del stack[m:]
                 if len(stack) < below:
                     raise error(f"{what}: {name} on a stack that is too short")
-                container = stack[len(stack) - below :]
-                del stack[len(stack) - below :]
-            elif before:
-                n = len(before)
-                if len(stack) < n:
+                if below:
+                    container = stack[-1] if kind == _MUTATE else max(stack[len(stack) - below :])
+                    del stack[len(stack) - below :]
+            elif n_before:
+                if len(stack) < n_before:
                     raise error(f"{what}: {name} on a stack that is too short")
-                popped = stack[len(stack) - n :]
-                del stack[len(stack) - n :]
-                container = []
-                if name in _MUTATING_OPS:
-                    container, popped = popped[:1], popped[1:]
+                popped = stack[len(stack) - n_before :]
+                del stack[len(stack) - n_before :]
+                if kind == _MUTATE:
+                    container = popped[0]
+                    popped = popped[1:]
             else:
-                container = popped = ()
-            after = op.stack_after
-            if mark in after:  # MARK
-                marks.append(len(stack))
-                continue
-            if name in _MEMO_GET:
-                if arg not in memo:
-                    raise error(f"{what}: memo key {arg!r} read before it was stored")
-                stack.append(memo[arg])
-                continue
-            if name == "DUP":
+                popped = ()
+            if kind == _DUP:
                 stack.extend(popped * 2)
                 continue
-            hashed = ()  # the items this opcode hashes: dictionary keys and set members
-            if name in ("SETITEM", "SETITEMS", "DICT"):
-                hashed = popped[0::2]
-            elif name in ("ADDITEMS", "FROZENSET"):
-                hashed = popped
-            if hashed and not all(plain for _, plain in hashed):
-                raise error(
-                    f"{what}: a dictionary key or set member that is not a string, number, None or bool; "
-                    "real files hold only such keys (and hashing crafted ones can take forever)")
-            if container:  # APPEND(S), SETITEM(S), ADDITEMS, BUILD: the container may get deeper
-                depth = max([container[0][0]] + [d + 1 for d, _ in popped])
-            else:
-                depth = max(d for d, _ in popped) + 1 if popped else 0
+            if hashing:  # dictionary keys and set members are hashed
+                if not all(item & 1 for item in (popped[0::2] if hashing == 2 else popped)):
+                    raise error(
+                        f"{what}: a dictionary key or set member that is not a string, number, None or bool; "
+                        "real files hold only such keys (and hashing crafted ones can take forever)")
+            if name == "STOP":
+                return start + f.tell()
+            if not n_after:  # POP, POP_MARK
+                continue
+            depth = (max(popped) >> 1) + 1 if popped else 0
+            if container >= 0 and container >> 1 > depth:  # the container may get deeper, never shallower
+                depth = container >> 1
             if depth > max_nesting:
                 raise error(f"{what}: containers nested more than {max_nesting} levels deep; a real file nests "
                             "a few levels, so it is crafted or damaged")
-            if name in _INT_OPS:
-                if not -max_int <= int(arg) < max_int:
-                    raise error(f"{what}: an integer of {int(arg).bit_length():,} bits; no real size or shape "
+            plain = 0
+            if kind == _INT:
+                value = int(arg)
+                if not -max_int <= value < max_int:
+                    raise error(f"{what}: an integer of {value.bit_length():,} bits; no real size or shape "
                                 f"needs more than {8 * limits.max_int_bytes - 1}, so the file is crafted")
-                plain = abs(int(arg)) < 1 << 63
-            else:
-                plain = not popped and not container and name in _PLAIN_KEY_OPS
-            if after:
-                stack.extend([_item(depth, plain)] * len(after))
-            if name == "STOP":
-                return start + f.tell()
+                plain = -(1 << 63) < value < 1 << 63
+            elif kind == _PLAIN:
+                plain = 1
+            stack.append(depth * 2 + plain)
     except ValueError as exc:  # pickletools' readers: truncated argument, bad text, pickle exhausted
         if isinstance(exc, error) or isinstance(exc, PickleRefused):
             raise

@@ -682,7 +682,8 @@ def _materialise(obj, budget: _Budget):
     """Replace every lazy tensor in ``obj`` by its array; containers are rebuilt, plain values kept.
 
     Iteration depth is bounded by :data:`MAX_NESTING` (the scan already enforced it; cycles built
-    through the memo are caught here), and a container reached twice is rebuilt once.
+    through the memo are caught here), and a container reached twice is rebuilt once. Each container
+    costs ``1 + len(container)`` units of the work budget.
     """
     done: dict[int, Any] = {}
     active: set[int] = set()
@@ -700,6 +701,7 @@ def _materialise(obj, budget: _Budget):
         if id(value) in active or depth > MAX_NESTING:
             raise CheckpointFormatError(
                 f"the checkpoint's containers refer to themselves or nest more than {MAX_NESTING} levels")
+        budget.work.charge(1 + len(value), "rebuilding the checkpoint's containers")
         active.add(id(value))
         if isinstance(value, dict):
             for k in value:

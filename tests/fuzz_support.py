@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHILD_MEMORY = 2 << 30
 
 _CHILD = r"""
-import importlib, json, resource, sys, time
+import importlib, importlib.util, json, resource, sys, time
 limit = int(sys.argv[1])
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 def resolve(spec):
@@ -35,6 +35,9 @@ def resolve(spec):
     return getattr(importlib.import_module(module), name)
 reader, error = resolve(sys.argv[2]), resolve(sys.argv[3])
 kwargs = json.loads(sys.argv[4])
+for module in json.loads(sys.argv[6]):  # imported before the clock starts (a cold import can take seconds)
+    if importlib.util.find_spec(module):
+        importlib.import_module(module)
 for path in open(sys.argv[5]).read().splitlines():
     print(json.dumps({"start": path}), flush=True)
     start = time.perf_counter()
@@ -51,10 +54,11 @@ for path in open(sys.argv[5]).read().splitlines():
 
 
 def read_in_child(reader: str, error: str, paths: list[Path], *, timeout: float = 60, kwargs: dict | None = None,
-                  memory: int = CHILD_MEMORY) -> list[dict]:
+                  memory: int = CHILD_MEMORY, preload: tuple[str, ...] = ()) -> list[dict]:
     """Call ``reader(path, **kwargs)`` on each of ``paths`` in one child process.
 
-    ``reader`` and ``error`` are ``"module:name"``. Returns one dict per path: ``outcome`` ("loaded",
+    ``reader`` and ``error`` are ``"module:name"``; the modules in ``preload`` (those the reader imports
+    lazily, where installed) are imported before any file is timed. Returns one dict per path: ``outcome`` ("loaded",
     "refused" for ``error``, "other" for any other exception), ``type``, ``message``, ``seconds``.
     Raises AssertionError naming the file when the child crashes, runs out of memory or time.
     """
@@ -62,7 +66,8 @@ def read_in_child(reader: str, error: str, paths: list[Path], *, timeout: float 
     listing.write_text("\n".join(str(p) for p in paths))
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MALLOC_ARENA_MAX="2")
     child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(memory), reader, error, json.dumps(kwargs or {}), str(listing)],
+        [sys.executable, "-c", _CHILD, str(memory), reader, error, json.dumps(kwargs or {}), str(listing),
+         json.dumps(list(preload))],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = child.communicate(timeout=timeout)

@@ -509,7 +509,7 @@ def test_fuzzed_checkpoints_in_a_child_process(tmp_path):
     for i, (what, raw) in enumerate(mutants(zipped, rng, 100)):
         add(f"zip_{i:03d}.pth", raw, what)
     start = time.perf_counter()
-    results = read_in_child(LOADER, CHECKPOINT_ERROR, paths, timeout=120)
+    results = read_in_child(LOADER, CHECKPOINT_ERROR, paths, timeout=120, preload=("ml_dtypes",))  # bfloat16
     elapsed = time.perf_counter() - start
     counts = {"loaded": 0, "refused": 0}
     for result in results:
