@@ -51,6 +51,8 @@ html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["_static", _mathjax_file()]
 html_css_files = ["course.css"]
+# Overrides of the theme's templates: search-button-field.html (an accessible name that matches its text)
+templates_path = ["_templates"]
 html_favicon = "_static/favicon.svg"
 html_context = {"default_mode": "light"}  # a mode the theme knows on first visit (no console error)
 # Search result summaries are fetched from the result pages, which a browser refuses for file:// pages; without
@@ -73,3 +75,14 @@ html_theme_options = {
 def setup(app):
     # After MathJax (priority 500, deferred), before the widgets render: see _static/widgets-mathjax3.js.
     app.add_js_file("widgets-mathjax3.js", priority=501, loading_method="defer")
+    # Accessible names for the widgets' slider handles (see _static/widgets-a11y.js).
+    app.add_js_file("widgets-a11y.js", priority=502, loading_method="defer")
+    app.connect("html-page-context", _accessible_tables)
+
+
+def _accessible_tables(app, pagename, templatename, context, doctree):
+    """Empty header cells of a page's tables written as data cells (see helpers.website_pages.accessible_tables)."""
+    from helpers.website_pages import accessible_tables
+
+    if "body" in context:
+        context["body"] = accessible_tables(context["body"])

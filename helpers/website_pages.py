@@ -191,3 +191,18 @@ def run_box(stem: str, download_path: str) -> str:
         lines += ["Presets (`python -m helpers list` shows every parameter and preset):", "", *described, ""]
     lines += [":::", ""]
     return "\n".join(lines)
+
+
+#: A header cell with nothing in it: ``<th>`` with only white space or empty paragraphs inside.
+EMPTY_HEADER_RE = re.compile(r"<th(\s[^>]*)?>(?:\s|<p>\s*</p>)*</th>")
+
+
+def accessible_tables(html: str) -> str:
+    """``html`` with every empty table header cell written as an empty data cell (``<td>``).
+
+    Tables on the pages leave header cells empty: the corner of a Markdown table whose first column names the rows
+    (``| | tutorial | preset |``), and pandas's HTML of a DataFrame with a named index (the corner, and a second
+    header row holding only the index's name). A header cell with no text gives a screen reader no header to
+    announce for its column or row (axe-core's empty-table-header); a data cell is what such a corner is.
+    """
+    return EMPTY_HEADER_RE.sub(lambda m: f"<td{m.group(1) or ''}></td>", html)

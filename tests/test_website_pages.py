@@ -98,3 +98,13 @@ def test_each_self_check_on_the_site_says_its_buttons_need_the_notebook():
     assert [c.get("id") for c in cells[:2]] == [None, "run-it-yourself"]
     assert "do not answer" in cells[2]["source"] and 'check.answer("08", 1' in cells[2]["source"]
     assert cells[3]["source"] == 'check.quiz("08")'
+
+
+def test_empty_header_cells_become_data_cells():
+    from helpers.website_pages import accessible_tables
+
+    html = ('<thead><tr><th class="head"><p></p></th><th class="head"><p>tutorial</p></th><th>\n</th>'
+            '<th colspan="3" halign="left">same place</th><th></th></tr></thead><tbody><tr><th>0</th><td></td></tr>')
+    assert accessible_tables(html) == ('<thead><tr><td class="head"></td><th class="head"><p>tutorial</p></th><td></td>'
+                                       '<th colspan="3" halign="left">same place</th><td></td></tr></thead>'
+                                       '<tbody><tr><th>0</th><td></td></tr>')
