@@ -18,6 +18,7 @@ there (``VBox(children=(...``), which tells a reader nothing.
 from __future__ import annotations
 
 import base64
+import html
 import textwrap
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -70,19 +71,42 @@ def _as_output(item: dict) -> dict:
     return {"output_type": "display_data", "data": data, "metadata": dict(item.get("metadata") or {})}
 
 
-def draw_default(controls) -> list[dict]:
+def image_with_alt(png_base64: str, alt: str, metadata: dict | None = None) -> str:
+    """An ``<img>`` showing the base64 PNG ``png_base64`` with the text alternative ``alt`` (and the width and
+    height of the image's display ``metadata``, as Jupyter would give it)."""
+    size = "".join(f' {key}="{int(value)}"' for key, value in (metadata or {}).items()
+                   if key in ("width", "height") and isinstance(value, (int, float)))
+    return f'<img src="data:image/png;base64,{png_base64}" alt="{html.escape(alt, quote=True)}"{size}>'
+
+
+def _described_image(output: dict, alt: str) -> dict:
+    """``output`` with its ``image/png`` replaced by ``text/html``: the same picture with the alternative text
+    ``alt``. A widget's output area (JupyterLab, the website's widget manager) draws a PNG as an ``<img>`` with no
+    ``alt``, which a screen reader cannot describe; it draws HTML (trusted there) as written."""
+    data = dict(output["data"])
+    if "image/png" not in data:
+        return output
+    png = data.pop("image/png")
+    data["text/html"] = image_with_alt(png, alt, output["metadata"].get("image/png"))
+    return {**output, "data": data}
+
+
+def draw_default(controls, alt: str | None = None) -> list[dict]:
     """Call the function of ``controls`` with its current values, capturing what it displays; put those outputs
-    in the widget's output area (replacing what was there) and return them as notebook outputs."""
+    in the widget's output area (replacing what was there) and return them as notebook outputs.
+
+    ``alt``: the text alternative of the figures drawn; when given, the output area holds each figure as an HTML
+    ``<img>`` carrying it (the returned outputs keep the PNG)."""
     from IPython.utils.capture import capture_output
 
     with capture_output(stdout=False, stderr=False, display=True) as captured:
         controls.f(**current_values(controls))
     outputs = [_as_output({"data": o.data, "metadata": o.metadata}) for o in captured.outputs]
-    controls.out.outputs = tuple(outputs)
+    controls.out.outputs = tuple(outputs if alt is None else [_described_image(o, alt) for o in outputs])
     return outputs
 
 
-def show_interactive(controls, what: str) -> None:
+def show_interactive(controls, what: str, alt: str | None = None) -> None:
     """Display an ``ipywidgets.interactive`` explorer whose function draws a figure, useful everywhere.
 
     ``what`` names the explorer (e.g. ``"Gradient descent explorer"``). Outputs: a plain line
@@ -90,12 +114,17 @@ def show_interactive(controls, what: str) -> None:
     with a live kernel."``
     and the widget, whose output area holds the default figure; where widgets do not run (an untrusted
     notebook) the same figure is shown as a PNG.
+
+    The default figure in the widget carries ``alt`` as its text alternative (by default ``"<what>: the figure
+    for the default setting (...)."``), for screen readers. (Every control already has a label:
+    ``ipywidgets.interactive`` gives a control without a description its argument's name.)
     """
     from IPython.display import display
 
-    outputs = draw_default(controls)
+    values = describe_values(controls)
+    outputs = draw_default(controls, alt or f"{what}: the figure for the default setting ({values}).")
     png = next((o["data"]["image/png"] for o in outputs if "image/png" in o["data"]), None)
-    line = plain_line(f"{what}, default setting shown ({describe_values(controls)}).",
+    line = plain_line(f"{what}, default setting shown ({values}).",
                       "The controls redraw the figure once this cell has run in Jupyter with a live kernel.")
     display({"text/plain": line}, raw=True)
     show(controls, line, png)

@@ -80,3 +80,21 @@ def test_a_log_axis_under_one_decade_gets_plain_tick_labels():
     wide.canvas.draw()
     assert any("10^" in t.get_text() for t in wide.axes[-1].get_yticklabels())
     plt.close("all")
+
+
+def test_the_explorer_figure_in_the_widget_carries_its_alternative_text():
+    """draw_default puts each figure in the widget's output area as an HTML <img alt> (the output area draws a bare
+    PNG with no alt); the full path, through IPython's display, is checked in tests/test_site.py."""
+    output = {"output_type": "display_data", "metadata": {"image/png": {"width": 300}},
+              "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}}
+    shown = widget_display._described_image(output, 'a "curve" & rate 0.05')
+    assert shown["data"] == {"text/plain": "<Figure>", "text/html": '<img src="data:image/png;base64,iVBOR" '
+                                                                     'alt="a &quot;curve&quot; &amp; rate 0.05" width="300">'}
+    assert output["data"]["image/png"] == "iVBOR"  # the notebook output itself keeps the PNG
+    text_only = {"output_type": "stream", "metadata": {}, "data": {"text/plain": "x"}}
+    assert widget_display._described_image(text_only, "alt") is text_only
+
+
+def test_image_with_alt_escapes_the_text_and_keeps_the_size():
+    tag = widget_display.image_with_alt("iVBOR", "<b>x</b>", {"width": 640.0, "height": 480, "other": 1})
+    assert tag == '<img src="data:image/png;base64,iVBOR" alt="&lt;b&gt;x&lt;/b&gt;" width="640" height="480">'
