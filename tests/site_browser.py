@@ -211,3 +211,58 @@ RESOURCE_RE = re.compile(r"""<(?:script|img|iframe)\b[^>]*\bsrc=["']([^"']+)["']
 def resource_urls(html: str) -> list[str]:
     """URLs a page loads by itself: scripts, images, frames and <link> files (stylesheets, icons, preloads)."""
     return [a or b for a, b in RESOURCE_RE.findall(html)]
+
+
+# --- accessibility: axe-core (https://github.com/dequelabs/axe-core), installed from npm by .ci/run ---------------
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The axe-core release the audit runs (``.ci/run`` installs exactly this one; the test checks the version).
+AXE_VERSION = "4.14.1"
+AXE_DIR = REPO_ROOT / ".ci" / "axe"  # git-ignored: ``npm install --no-save --prefix .ci/axe axe-core@AXE_VERSION``
+AXE_INSTALL_HINT = f"install it with: npm install --no-save --prefix .ci/axe axe-core@{AXE_VERSION}"
+#: Impacts that fail the audit (axe's scale: minor, moderate, serious, critical).
+AXE_FAILING_IMPACTS = ("serious", "critical")
+
+
+def find_axe() -> Path | None:
+    """Path of ``axe.min.js`` (``$AXE_CORE_JS``, else the copy ``.ci/run`` installs), or None when missing."""
+    candidates = [os.environ.get("AXE_CORE_JS"), AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"]
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+def axe_audit(driver, axe_source: str, exclude: tuple[str, ...] = ()) -> dict:
+    """Run axe-core on the page loaded in ``driver`` (call :func:`settle` first).
+
+    ``axe_source`` is the text of ``axe.min.js``: injected into the page through Selenium, so nothing is fetched
+    from another host. ``exclude``: CSS selectors of parts of the page the audit leaves out. Returns
+    ``{"version": axe's version, "violations": [...]}``, each violation ``{"id", "impact", "help", "nodes":
+    [{"target", "html", "impact", "summary", "in_widget_output"}]}`` (``in_widget_output``: the node is inside a
+    widget's output area, e.g. an explorer's figure).
+    """
+    if not driver.execute_script("return !!window.axe"):
+        driver.execute_script(axe_source)
+    driver.set_script_timeout(120)
+    return driver.execute_async_script("""
+        const [exclude, done] = [arguments[0], arguments[arguments.length - 1]];
+        const context = exclude.length ? {include: [document], exclude: exclude.map(s => [s])} : document;
+        axe.run(context, {resultTypes: ['violations']}).then(r => done({
+            version: axe.version,
+            violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => {
+                    const element = typeof n.target[0] === 'string' ? document.querySelector(n.target[0]) : null;
+                    return {target: n.target.join(' '), html: n.html.slice(0, 200), impact: n.impact,
+                            summary: n.failureSummary,
+                            in_widget_output: !!(element && element.closest('.widget-output'))};
+                })}))
+        })).catch(e => done({version: axe.version, error: String(e), violations: []}));
+    """, list(exclude))
+
+
+def failing(audit: dict, impacts: tuple[str, ...] = AXE_FAILING_IMPACTS) -> list[tuple[str, dict]]:
+    """``(rule, node)`` for each node of ``audit`` whose violation is of one of ``impacts``."""
+    return [(v["id"], n) for v in audit["violations"] for n in v["nodes"] if (n.get("impact") or v["impact"]) in impacts]
+
+
+def describe(rule: str, node: dict) -> str:
+    """One line for a node that failed ``rule``: ``rule: target: html``."""
+    return f"{rule}: {node['target']}: {node['html']}"
