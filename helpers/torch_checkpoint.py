@@ -60,8 +60,8 @@ take more than a bounded amount of time and memory:
   otherwise overflow the C stack while it is hashed), memo indices must count up from 0 (one huge index
   makes the unpickler allocate gigabytes), and dictionary keys must be strings, numbers, None or bools
   (crafted colliding keys would make insertion quadratic);
-* every opcode, memo entry and array costs units of a work budget (``max_work``, default
-  :data:`DEFAULT_MAX_WORK` = 1,000,000; the real EfficientNet-Lite checkpoints use at most about 25,000),
+* every opcode, memo entry, array and rebuilt container costs units of a work budget (``max_work``, default
+  :data:`DEFAULT_MAX_WORK` = 1,000,000; the real EfficientNet-Lite checkpoints use at most 40,328),
   so a small file cannot ask for minutes of work or gigabytes of small objects, and an empty tensor
   referenced a million times costs as much as a million tensors;
 * the stand-in objects refuse state set by the pickle (``BUILD`` / ``__setstate__``);
@@ -138,7 +138,7 @@ MAX_NESTING = 100
 MAX_PICKLE_BYTES = 4 << 20
 
 #: Default work budget of one load (:class:`helpers.safe_pickle.WorkBudget` units: about one opcode,
-#: memo entry or array each). Loading efficientnet-lite0 uses about 19,000, lite1 and lite2 about 25,000.
+#: memo entry or array each). Loading efficientnet-lite0 uses 30,968 of them, lite1 and lite2 40,328 each.
 DEFAULT_MAX_WORK = safe_pickle.DEFAULT_MAX_WORK
 
 #: Work units one tensor costs when it is built into an array (its size is charged to the byte budget).
@@ -742,7 +742,7 @@ def load_checkpoint(path: str | os.PathLike, *, max_bytes: int | None = None,
             :data:`DEFAULT_MAX_BYTES` (1 GiB).
         max_work: work budget for this load, in :class:`helpers.safe_pickle.WorkBudget` units (about one
             pickle opcode, memo entry or zip member each; an array costs :data:`ARRAY_COST`). Default
-            :data:`DEFAULT_MAX_WORK` (1,000,000; the EfficientNet-Lite checkpoints need about 25,000).
+            :data:`DEFAULT_MAX_WORK` (1,000,000; the EfficientNet-Lite checkpoints need at most 40,328).
 
     Raises:
         FileNotFoundError: ``path`` is not a file.
