@@ -299,3 +299,54 @@ def test_presets_use_valid_choices(notebook):
         for key, grid_values in preset.grid.items():
             for value in grid_values:
                 runner.check_choices(notebook, {key: value})
+
+
+# --------------------------------------------------------------------------- valid ranges
+
+
+def is_number_valued(notebook: Path, name: str, default) -> bool:
+    """An int or float default, a list holding numbers, or None declared to take an int or a float."""
+    if default is None:
+        return presets.NONE_DEFAULT_TYPES.get(notebook.stem, {}).get(name) in (int, float)
+    values = default if isinstance(default, list) else [default]
+    return any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+@pytest.mark.parametrize("notebook", COURSE, ids=lambda p: p.stem)
+def test_every_number_valued_parameter_has_a_range_holding_its_default(notebook):
+    """Each number a notebook takes has a declared range (its notebook's entry or a rule by name), and the
+    default lies inside it: the runner's check (the same one it applies to -p, --grid, files and presets)."""
+    defaults = default_values(notebook)
+    missing = [name for name, default in defaults.items()
+               if is_number_valued(notebook, name, default) and presets.range_for(notebook.stem, name) is None]
+    assert not missing, f"{notebook.stem}: no range in presets.RANGES for {missing}"
+    runner.check_ranges(notebook, {name: default for name, default in defaults.items() if default is not None})
+
+
+def test_every_notebook_range_entry_names_a_parameter_of_its_notebook():
+    for stem, entries in presets.RANGES.items():
+        if stem == "*":
+            continue
+        defaults = default_values(NOTEBOOKS / f"{stem}.ipynb")
+        for name in entries:
+            assert name in defaults, f"presets.RANGES[{stem!r}] names {name}, which {stem} does not have"
+            assert is_number_valued(NOTEBOOKS / f"{stem}.ipynb", name, defaults[name]), f"{stem}: {name} is no number"
+
+
+def test_every_rule_is_used_by_some_notebook():
+    names = [(nb.stem, name) for nb in COURSE for name in default_values(nb)]
+    for pattern in presets.RANGES["*"]:
+        assert any(presets.range_for(stem, name) is presets.RANGES["*"][pattern] and
+                   name not in presets.RANGES.get(stem, {}) for stem, name in names), f"rule {pattern} matches nothing"
+
+
+def test_range_membership_and_wording():
+    assert 0.5 in presets.FRACTION and 0 in presets.FRACTION and 1 in presets.FRACTION and 1.01 not in presets.FRACTION
+    assert 1 not in presets.BELOW_1 and 0 in presets.BELOW_1 and 0 not in presets.POSITIVE
+    assert float("nan") not in presets.ANY_NUMBER and float("inf") not in presets.AT_LEAST_0
+    assert -1e300 in presets.ANY_NUMBER and 10**30 in presets.AT_LEAST_1
+    assert str(presets.AT_LEAST_1) == "a number >= 1" and str(presets.BELOW_1) == "a number in [0, 1)"
+    assert str(presets.INSIDE_0_1) == "a number in (0, 1)" and str(presets.ANY_NUMBER) == "any finite number"
+    assert presets.range_for("05_mlp_image_classification", "HIDDEN_LAYERS") is presets.AT_LEAST_0  # the entry wins
+    assert presets.range_for("05_mlp_image_classification", "HIDDEN_UNITS") is presets.AT_LEAST_1  # the rule
+    assert presets.range_for("01_metrics", "SCALE") is None  # no entry, no rule: finite only

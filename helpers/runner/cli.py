@@ -37,7 +37,15 @@ must have the preset.
 Precedence, lowest first: preset, file top level, file notebook section, ``-p``; ``--grid`` names may not also
 be given with ``-p``. A parameter of ``-p``, ``--grid`` or a file's notebook section must exist in the
 ``parameters`` cell of each notebook it applies to; its value must have the type of the default there, and
-be one of the notebook's choices where it has a fixed set (``helpers.presets.CHOICES``, e.g. 05's ACTIVATION).
+be one of the notebook's choices where it has a fixed set (``helpers.presets.CHOICES``, e.g. 05's ACTIVATION)
+and lie in its range (``helpers.presets.RANGES``: epochs and sizes at least 1, rates above 0, accuracies in
+[0, 1]; no nan or inf).
+
+Limits, each a usage error before anything runs: a params file is a regular file of at most 100 kB, without YAML
+anchors, aliases or tags, nested at most 8 deep, integers of at most 20 digits; a batch runs at most 1,000
+executions unless ``--max-executions N`` raises the cap; the output folder may not be (or lie inside) a selected
+notebook's folder. ``-p NAME VALUE`` refuses a VALUE that is an option of the runner (``-p PHOTO --overwrite``
+forgot the value); ``-p NAME=--overwrite`` or ``-p NAME "'--overwrite'"`` sets that text.
 
 Exit status: 0 all executions succeeded, 1 at least one failed, 2 invalid command line (nothing ran).
 """
@@ -49,7 +57,7 @@ import sys
 from pathlib import Path
 
 from helpers.runner.execution import run_all, run_parallel
-from helpers.runner.planning import DEFAULT_KERNEL, DEFAULT_NOTEBOOKS_DIR, UsageError, check_kernel, discover_notebooks, format_value, normalize_param_argv, notebook_parameters, plan_executions, prepare_output_dir
+from helpers.runner.planning import DEFAULT_KERNEL, DEFAULT_MAX_EXECUTIONS, DEFAULT_NOTEBOOKS_DIR, MAX_MESSAGE_CHARS, UsageError, check_kernel, check_output_folder, cut, discover_notebooks, format_value, normalize_param_argv, notebook_parameters, plan_executions, prepare_output_dir
 from helpers.runner.results import earlier_executions, write_summary
 
 
@@ -93,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel name (default: %(default)s)")
     run.add_argument("--timeout", type=positive_seconds, metavar="SECONDS",
                      help="stop a cell that runs longer than this (reported as 'timed out'); default: no limit")
+    run.add_argument("--max-executions", type=positive_count, default=DEFAULT_MAX_EXECUTIONS, metavar="N",
+                     help="refuse a batch of more than N executions, counted before any grid is expanded "
+                          "(default: %(default)s)")
+    parser.run_options = tuple(run._option_string_actions)  # a -p value that is one of these is refused
     times = sub.add_parser("record-times", help="store a default run's wall times and update README and notebooks",
                            description="Read RUN_DIR/summary.csv of 'python -m helpers run' (all notebooks, defaults), "
                                        "store the wall times in notebooks/run_times.json and rewrite the README's "
@@ -173,9 +185,21 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def positive_count(text: str) -> int:
+    """argparse type of ``--max-executions``: a whole number of at least 1."""
+    try:
+        value = int(text) if len(text) <= 20 else 0
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {cut(repr(text), 60)}")
+    return value
+
+
 def command_run(args: argparse.Namespace) -> int:
     """Validate, execute every planned notebook, print and save the summary; 1 if any failed."""
     executions = plan_executions(args)
+    check_output_folder(args.output, executions)
     check_kernel(args.kernel)
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
@@ -211,8 +235,13 @@ def command_run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m helpers``; returns the exit status."""
-    argv = normalize_param_argv(list(sys.argv[1:] if argv is None else argv))
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    try:
+        argv = normalize_param_argv(list(sys.argv[1:] if argv is None else argv), parser.run_options)
+    except UsageError as exc:
+        print(f"error: {cut(str(exc), MAX_MESSAGE_CHARS)}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
         commands = {"run": command_run, "list": command_list, "record-times": command_record_times,
                     "store": command_store}
@@ -222,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         commands["progress"] = progress.command_progress
         return commands[args.command](args)
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {cut(str(exc), MAX_MESSAGE_CHARS)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
