@@ -319,12 +319,17 @@ def folder_sha256(folder: str | Path) -> tuple[str, int]:
 
 
 def _card_path(path: str | Path) -> str:
-    """A path as the card shows it: ``$DLFB_MIRROR/...``, ``~/...``, or ``<site-packages>/...`` for a file that
-    came with a Python package (no folder of the machine that ran it)."""
+    """A path as the card shows it: ``<course>/...`` for the course's own files (``data/``), ``$DLFB_MIRROR/...``,
+    ``~/...``, or ``<site-packages>/...`` for a file that came with a Python package (no folder of the machine that
+    ran it)."""
     import sys
 
     shown = shown_path(path)
     resolved = Path(path).resolve()
+    try:
+        return f"<course>/{resolved.relative_to(Path(__file__).resolve().parents[1]).as_posix()}"
+    except ValueError:
+        pass
     for entry in sys.path:
         if entry.endswith(("site-packages", "dist-packages")):
             try:
