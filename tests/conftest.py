@@ -107,3 +107,16 @@ def pytest_runtest_makereport(item, call):
         "On CI the mirror, the weight packages, the browser and Graphviz are all installed, so a skip means one of "
         "them is missing or broken. Unset DLFB_REQUIRE_ALL to allow the skip on a machine without them."
     )
+
+
+@pytest.fixture(scope="session")
+def standin(tmp_path_factory):
+    """The stand-in internet (tests/standin_internet.py), started once per session; it serves the mirror's files."""
+    mirror = os.environ.get("DLFB_MIRROR")
+    if not mirror:
+        pytest.skip("the stand-in internet serves the offline mirror's files: set DLFB_MIRROR")
+    from standin_internet import StandIn
+
+    net = StandIn(mirror, tmp_path_factory.mktemp("standin")).start()
+    yield net
+    net.stop()

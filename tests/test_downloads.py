@@ -11,7 +11,6 @@ Boston housing, the class index and the photos, which it serves byte for byte, a
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from pathlib import Path
 
@@ -20,21 +19,9 @@ import pytest
 
 from helpers import data, imagenet, sources
 
-from standin_internet import StandIn
-
 pytestmark = pytest.mark.mirror
 
 BOSTON = sources.REMOTES["boston_housing"]
-
-
-@pytest.fixture(scope="session")
-def standin(tmp_path_factory):
-    mirror = os.environ.get(sources.MIRROR_ENV)
-    if not mirror:
-        pytest.skip(f"the stand-in internet serves the offline mirror's files: set {sources.MIRROR_ENV}")
-    net = StandIn(mirror, tmp_path_factory.mktemp("standin")).start()
-    yield net
-    net.stop()
 
 
 @pytest.fixture

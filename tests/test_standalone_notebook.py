@@ -39,18 +39,6 @@ def _constraints(tmp_path: Path) -> str:
     return " ".join(files)
 
 
-@pytest.fixture(scope="module")
-def standin(tmp_path_factory):
-    mirror = os.environ.get(sources.MIRROR_ENV)
-    if not mirror:
-        pytest.skip(f"the stand-in internet serves the offline mirror's files: set {sources.MIRROR_ENV}")
-    from standin_internet import StandIn
-
-    net = StandIn(mirror, tmp_path_factory.mktemp("standin")).start()
-    yield net
-    net.stop()
-
-
 def test_notebook_opened_alone_installs_the_course_and_runs(standin, tmp_path):
     import papermill
 
