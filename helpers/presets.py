@@ -95,10 +95,9 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         "MAX_FIRST_FIVE_MAE": 3.5, "MAX_TEST_MSE": 30.0, "MAX_TEST_MAE": 4.0},
             tutorial_figures="Test targets [7.2 18.8 19. 27. 22.2], predictions [7.2 18.26 21.38 29.28 23.72] "
                              "(mean |error| 1.34 k$ on these five); no test MSE reported.",
-            measured="python -m helpers run 03 --preset tutorial, 2026-11-25, 2 shared busy CPU cores, Keras 3.15.1 / "
-                     "TF 2.21, Keras's Boston split (404 train / 102 test): test MSE 22.57, MAE 3.40; first five "
-                     "predictions [8.97 18.89 21.87 31.22 24.29] (mean |error| 2.21 k$); 304 s wall. An earlier run "
-                     "(previous notebook version): MSE 22.25, MAE 3.41.",
+            measured="benchmarks/results/03_tutorial_2cores/ (python -m helpers run 03 --preset tutorial, 2026-12-06, "
+                     "2 shared busy CPU cores, Keras 3.15.1 / TF 2.21, Keras's Boston split 404 / 102): test MSE 22.57, "
+                     "MAE 3.40; first five predictions [8.97 18.89 21.87 31.22 24.29] (mean |error| 2.21 k$); 184 s wall.",
         ),
     },
     "04_feedforward_networks": {
@@ -177,12 +176,14 @@ PRESETS: dict[str, dict[str, Preset]] = {
     "06_convolutional_networks": {
         "quick": Preset(
             description=("2,000 digits for 2 CNN epochs and 5 MLP epochs, 3,000 CIFAR-10 images for 2 epochs, no "
-                         "augmented run; the CNN must beat chance clearly and lose no more than the MLP on shifted "
-                         "digits."),
+                         "augmented run and no overfitting checks (2 epochs do not overfit); the CNN must beat chance "
+                         "clearly and lose no more than the MLP on shifted digits."),
             parameters={"MNIST_TRAIN_SAMPLES": 2000, "MNIST_VALIDATION_SAMPLES": 500, "MLP_EPOCHS": 5,
                         "MNIST_EPOCHS": 2, "SHIFT_TEST_SAMPLES": 200, "CIFAR_TRAIN_SAMPLES": 3000,
                         "CIFAR_VALIDATION_SAMPLES": 500, "CIFAR_EPOCHS": 2, "RUN_AUGMENTED": False,
-                        "MIN_MNIST_TEST_ACCURACY": 0.8, "MIN_CIFAR_TEST_ACCURACY": 0.17, "MIN_SHIFT_ADVANTAGE": 0.0},
+                        "MIN_MNIST_TEST_ACCURACY": 0.8, "MIN_CIFAR_TEST_ACCURACY": 0.17, "MIN_SHIFT_ADVANTAGE": 0.0,
+                        # 2 epochs do not overfit: the default's overfitting checks are not asserted
+                        "MIN_UNAUGMENTED_GAP": -1.0, "MIN_VAL_LOSS_RISE": -1.0},
         ),
         "tutorial": Preset(
             description=("The tutorial's CIFAR-10 runs: all 50,000 training images, validated on the 10,000 test "
@@ -198,7 +199,10 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         # the tutorial prints no CIFAR-10 accuracy (curves only): floors well below what 100
                         # epochs of this network reach, and the two effects its curves show, with margins
                         "MIN_CIFAR_TEST_ACCURACY": 0.70, "MIN_CIFAR_AUGMENTED_TEST_ACCURACY": 0.70,
-                        "MIN_UNAUGMENTED_GAP": 0.03, "MIN_GAP_REDUCTION": 0.03, "MAX_AUGMENTED_GAP": 0.0,
+                        # (the H100 record: gap +0.068 without augmentation, -0.024 with; validation loss lowest at
+                        # epoch 28 of 100; validation accuracy 0.789 without and 0.801 with, mean of the last 5 epochs)
+                        "MIN_UNAUGMENTED_GAP": 0.03, "MIN_VAL_LOSS_RISE": 0.0, "MAX_AUGMENTED_GAP_RATIO": 0.5,
+                        "MIN_AUGMENTED_VAL_GAIN": 0.0,
                         # book: 99.06 % on 60,000 digits (used online); offline only 5,000 digits exist
                         "MIN_MNIST_FULL_TEST_ACCURACY": 0.985, "MIN_MNIST_TEST_ACCURACY": 0.95},
             tutorial_figures=("CIFAR-10: curves, no numbers - without augmentation a wide gap between training and "
@@ -313,31 +317,46 @@ PRESETS: dict[str, dict[str, Preset]] = {
     },
     "11_fine_tuning": {
         "quick": Preset(
-            description=("The three experiments at 96 px for 5, 3 and 1 epochs; the best fine-tuned model must "
-                         "reach 0.85 and stay within 0.05 of the frozen one."),
-            parameters={"IMAGE_SIZE": 96, "HEAD_EPOCHS": 5, "FINE_TUNE_EPOCHS": 3, "AUGMENT_EPOCHS": 1,
-                        "SHOW_ERRORS": 4, "MIN_FINE_TUNED_ACCURACY": 0.85, "MAX_DROP_VS_FROZEN": 0.05},
+            description=("The digits with 100 training images per class and 10, 4 and 1 epochs; the best fine-tuned "
+                         "model must reach 0.8 and stay within 0.03 of the frozen one (a smoke test: the "
+                         "gain the defaults assert needs their epochs)."),
+            parameters={"N_TRAIN_PER_CLASS": 100, "HEAD_EPOCHS": 10, "FINE_TUNE_EPOCHS": 4, "AUGMENT_EPOCHS": 1,
+                        "SHOW_ERRORS": 4, "MIN_FINE_TUNED_ACCURACY": 0.8, "MIN_GAIN_OVER_FROZEN": -0.03},
+        ),
+        "cats_vs_dogs": Preset(
+            description=("Notebook 10's cats-and-dogs photos (1,000 / 400) with the earlier defaults: 160 px, the last "
+                         "block alone trained (block7a), head RMSprop 2e-4 for 10 epochs, the talk's steps (SGD 1e-3, "
+                         "8 epochs), 3 augmented epochs with the tutorial's rotation 20, shifts 0.2 and flip. The "
+                         "frozen features already score about 0.98, so only 'not worse than frozen by 0.01' is asserted."),
+            parameters={"DATASET": "cats_vs_dogs", "IMAGE_SIZE": 160, "LAST_BLOCK": "block7a",
+                        "HEAD_LEARNING_RATE": 2e-4, "HEAD_EPOCHS": 10, "AUGMENT_EPOCHS": 3,
+                        "ROTATION_DEGREES": 20, "SHIFT": 0.2, "HORIZONTAL_FLIP": True,
+                        "MIN_FINE_TUNED_ACCURACY": 0.96, "MIN_GAIN_OVER_FROZEN": -0.01},
+            measured="2026-12-04, 2 CPU cores, offline EfficientNet-Lite0, mirror cats_vs_dogs 1,000/400 (the stored "
+                     "notebook's run when these were the defaults): 7 -> 6 -> 5 errors of 400 (0.983, 0.985, 0.988)",
         ),
         "tutorial": Preset(
             description="The fine-tuning tutorial's recipe (Flatten -> Dense 1024 -> Dropout 0.5 -> softmax, fresh head, "
-                        "RMSprop 1e-4, batch 100) on the offline EfficientNet-Lite0 backbone; reduced to 160 px and "
+                        "RMSprop 1e-4, batch 100) on the offline EfficientNet-Lite0 backbone and the cats-and-dogs photos, "
+                        "the last block alone trained, the tutorial's augmentation; reduced to 160 px and "
                         "30 / 20 / 8 epochs (tutorial: 224 px, 30 epochs) to fit 15 minutes on 2 CPU cores",
-            parameters={"IMAGE_SIZE": 160, "POOLING": "flatten", "HEAD_UNITS": 1024, "DROPOUT": 0.5,
+            parameters={"DATASET": "cats_vs_dogs", "IMAGE_SIZE": 160, "LAST_BLOCK": "block7a",
+                        "POOLING": "flatten", "HEAD_UNITS": 1024, "DROPOUT": 0.5,
                         "HEAD_LEARNING_RATE": 1e-4, "HEAD_EPOCHS": 30, "PRETRAIN_HEAD": False,
                         "OPTIMIZER": "rmsprop", "FINE_TUNE_LEARNING_RATE": 1e-4, "FINE_TUNE_EPOCHS": 20,
                         "AUGMENT_EPOCHS": 8, "BATCH_SIZE": 100,
-                        "MIN_FINE_TUNED_ACCURACY": 0.95, "MAX_DROP_VS_FROZEN": 0.02},
+                        "ROTATION_DEGREES": 20, "SHIFT": 0.2, "HORIZONTAL_FLIP": True,
+                        "MIN_FINE_TUNED_ACCURACY": 0.95, "MIN_GAIN_OVER_FROZEN": -0.02},
             tutorial_figures="tutorial (VGG16, 150 vegetable photos): 15 -> 9 -> 3 errors of 150 "
                              "(frozen + head, last block, last block + augmentation); talk: ~95 % after fine-tuning",
             measured="2026-11-25, 2 shared CPU cores, offline EfficientNet-Lite0 at 160 px, mirror cats_vs_dogs "
                      "1,000/400: 7 -> 5 -> 5 errors of 400 (0.983, 0.988, 0.988); 1,074 s wall",
         ),
         "experiments": Preset(
-            description=("The tutorial's three experiments as a grid, one per execution: 1 frozen base + new head, 2 the "
-                         "last block trained, 3 the last block trained with augmentation (2 and 3 start from experiment "
-                         "1's head, the talk's recipe). Each must reach 0.95 validation accuracy (measured 0.983 to "
-                         "0.988 in one run of all three); compare them in the batch's report."),
-            parameters={"MIN_FINE_TUNED_ACCURACY": 0.95, "MAX_DROP_VS_FROZEN": 0.01},
+            description=("The tutorial's three experiments on the digits as a grid, one per execution: 1 frozen base + "
+                         "new head, 2 the last blocks trained, 3 the last blocks trained with augmentation (2 and 3 start "
+                         "from experiment 1's head, the talk's recipe). Each must reach 0.7 validation accuracy; the gain over the frozen model is asserted by the default run of all three, not here (-1: experiment 3 alone, 2 augmented epochs from a fresh base, stays below the frozen model, 0.810 against 0.904 on seed 42 in benchmarks/results/11_seed_noise_2cores.md). Compare them in the batch's report."),
+            parameters={"MIN_FINE_TUNED_ACCURACY": 0.7, "MIN_GAIN_OVER_FROZEN": -1},
             grid={"EXPERIMENT": ["frozen", "last_block", "augmented"]},
         ),
     },
