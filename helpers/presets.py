@@ -119,7 +119,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
             tutorial_figures=("pictures, no numbers: a single neuron draws a line; 3 hidden ReLU units learn circle and "
                               "XOR; without L2 (epoch 3,146) training loss falls while test loss rises, with L2 "
                               "(epoch 1,843) the boundary is smooth"),
-            measured=("here, 2 busy CPU cores, 250 + 250 points (44 s wall): single neuron 1.00 / 0.47 / 0.66 on "
+            measured=("benchmarks/results/tutorial_presets_2cores/ (2026-12-06): 2 busy CPU cores, 250 + 250 points (44 s wall): single neuron 1.00 / 0.47 / 0.66 on "
                       "Gaussian / circle / XOR (best line on XOR training points 0.74), with crossed features 1.00; "
                       "3 hidden units 1.00 / 0.99 on circle / XOR, fit with SGD 0.1 batch 10 for 200 epochs 1.00; "
                       "noise 30 without L2: test loss 0.064 at step 100 rising to 0.154, training loss 0.089 to "
@@ -156,7 +156,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
             tutorial_figures=("tutorial (60,000 digits, 20 epochs): test accuracy 0.9807, test loss 0.1351, 669,706 "
                               "parameters; book dense model (60,000 digits, 10 epochs): 98.04 % in its text (its log: "
                               "0.9826), 199,210 parameters"),
-            measured=("here, offline (5,000 training digits, all 10,000 test digits), 2 busy CPU cores, 138 s wall: "
+            measured=("benchmarks/results/tutorial_presets_2cores/ (2026-12-06): offline (5,000 training digits, all 10,000 test digits), 2 busy CPU cores, 79 s wall: "
                       "test accuracy 0.9486 (loss 0.2248) without dropout, 0.9488 with Dropout(0.5), final validation "
                       "loss 0.2248 vs 0.1987; book dense model 0.9359 with 199,210 parameters; low-level network "
                       "0.9179 (course defaults, 500 steps)"),
@@ -234,7 +234,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         "LEAKY_ALPHA": 0.1, "MIN_DEEP_RELU_ACCURACY": 0.8, "MAX_DEEP_SIGMOID_ACCURACY": 0.3,
                         "MIN_COMPARE_ACCURACY": 0.9},
             tutorial_figures="none: the tutorial has no code and no measurements",
-            measured=("offline, 5,000 training digits, 10,000 test digits, 2 shared CPU cores, 157 s: deep (10x64) "
+            measured=("benchmarks/results/tutorial_presets_2cores/ (2026-12-06): offline, 5,000 training digits, 10,000 test digits, 2 shared CPU cores, 110 s: deep (10x64) "
                       "ReLU MLP 0.908 validation accuracy after 10 epochs, deep sigmoid MLP 0.098 (chance); "
                       "2x128 comparison, 10 epochs: sigmoid 0.919, elu 0.919, tanh 0.923, swish 0.925, "
                       "leaky_relu 0.929, prelu 0.929, relu 0.929"),

@@ -326,17 +326,16 @@ def _card_path(path: str | Path) -> str:
 
     shown = shown_path(path)
     resolved = Path(path).resolve()
-    try:
-        return f"<course>/{resolved.relative_to(Path(__file__).resolve().parents[1]).as_posix()}"
-    except ValueError:
-        pass
     for entry in sys.path:
         if entry.endswith(("site-packages", "dist-packages")):
             try:
                 return f"<site-packages>/{resolved.relative_to(Path(entry).resolve()).as_posix()}"
             except ValueError:
                 continue
-    return shown
+    try:
+        return f"<course>/{resolved.relative_to(Path(__file__).resolve().parents[1]).as_posix()}"
+    except ValueError:
+        return shown
 
 
 def record_use(dataset: str, kind: str, detail: str = "", files=(), folder: str | Path | None = None) -> None:
