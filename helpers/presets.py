@@ -310,9 +310,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         "MIN_TRANSFER_ACCURACY": 0.85, "MIN_SCRATCH_ACCURACY": 0.60},
             tutorial_figures="tutorial: ~90 % (15/150 errors), VGG16 features, vegetables; talk: scratch CNN 74-78 % "
                              "(50 epochs, augmentation), VGG16 bottleneck features ~90 %",
-            measured="2026-11-25, 2 shared CPU cores, offline EfficientNet-Lite0, mirror cats_vs_dogs 1,000/400: "
-                     "head 0.993 (3/400 errors); with pixels/255 0.988 (5/400); scratch CNN 150 px, 20 epochs, "
-                     "augmentation 0.678; 1,024 s wall (scratch 608 s)",
+            measured="not run for this version (about 17 minutes on 2 CPU cores); no record in benchmarks/results/",
         ),
     },
     "11_fine_tuning": {
@@ -332,8 +330,8 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         "HEAD_LEARNING_RATE": 2e-4, "HEAD_EPOCHS": 10, "AUGMENT_EPOCHS": 3,
                         "ROTATION_DEGREES": 20, "SHIFT": 0.2, "HORIZONTAL_FLIP": True,
                         "MIN_FINE_TUNED_ACCURACY": 0.96, "MIN_GAIN_OVER_FROZEN": -0.01},
-            measured="2026-12-04, 2 CPU cores, offline EfficientNet-Lite0, mirror cats_vs_dogs 1,000/400 (the stored "
-                     "notebook's run when these were the defaults): 7 -> 6 -> 5 errors of 400 (0.983, 0.985, 0.988)",
+            measured="not on record for this version: the stored notebook ran these settings as its defaults until "
+                     "December 2026 (frozen features about 0.98); rerun to measure",
         ),
         "tutorial": Preset(
             description="The fine-tuning tutorial's recipe (Flatten -> Dense 1024 -> Dropout 0.5 -> softmax, fresh head, "
@@ -349,8 +347,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         "MIN_FINE_TUNED_ACCURACY": 0.95, "MIN_GAIN_OVER_FROZEN": -0.02},
             tutorial_figures="tutorial (VGG16, 150 vegetable photos): 15 -> 9 -> 3 errors of 150 "
                              "(frozen + head, last block, last block + augmentation); talk: ~95 % after fine-tuning",
-            measured="2026-11-25, 2 shared CPU cores, offline EfficientNet-Lite0 at 160 px, mirror cats_vs_dogs "
-                     "1,000/400: 7 -> 5 -> 5 errors of 400 (0.983, 0.988, 0.988); 1,074 s wall",
+            measured="not run for this version (about 18 minutes on 2 CPU cores); no record in benchmarks/results/",
         ),
         "experiments": Preset(
             description=("The tutorial's three experiments on the digits as a grid, one per execution: 1 frozen base + "
