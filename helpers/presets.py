@@ -261,7 +261,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         "NOISE_FACTOR": 0.5, "NOISE_PER_BATCH": True, "COMPARE_NOISE": True,
                         "MAX_VAL_LOSS": 0.125, "MIN_PSNR_GAIN_DB": 6.0, "MAX_PER_BATCH_VAL_LOSS_EXCESS": 0.005},
             tutorial_figures="after 25 epochs: training loss 0.1196, validation loss 0.1171 (55,000 training digits)",
-            measured=("offline, 5,000 training digits, 10,000 test digits, 2 shared CPU cores, 591 s: per-batch "
+            measured=("benchmarks/results/tutorial_presets_2cores/ (2026-12-06): offline, 5,000 training digits, 10,000 test digits, 2 CPU cores, 242 s: per-batch "
                       "noise training loss 0.1050, validation loss 0.1035, PSNR 9.4 -> 19.1 dB (gain 9.7 dB); "
                       "noise drawn once: training 0.1038, validation 0.1052, gain 9.5 dB"),
         ),
