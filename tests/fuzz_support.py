@@ -139,3 +139,21 @@ def mutants(data: bytes, rng: np.random.Generator, n: int, hot: list[tuple[int, 
             out[at:at] = bytes(out[at : at + size]) * times
             what = f"{size} bytes at {at} repeated {times} times"
         yield what, bytes(out)
+
+
+def count_outcomes(results: list[dict], described: dict[str, str], check_refusal) -> dict[str, int]:
+    """Check each result of :func:`read_in_child` on fuzz cases and count them.
+
+    Every file must end in a correct load or the reader's own error ("loaded" / "refused"), each within 5 s;
+    ``check_refusal(result, what)`` asserts what a refusal's message must say. ``described`` maps each path to
+    how its mutant was made, for the failure message. Returns ``{"loaded": n, "refused": m}``.
+    """
+    counts = {"loaded": 0, "refused": 0}
+    for result in results:
+        what = f"{result['path']} ({described[result['path']]})"
+        assert result["outcome"] in counts, f"{what}: {result['type']}: {result['message'][:500]}"
+        assert result["seconds"] < 5, f"{what} took {result['seconds']:.1f} s"
+        if result["outcome"] == "refused":
+            check_refusal(result, what)
+        counts[result["outcome"]] += 1
+    return counts

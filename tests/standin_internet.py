@@ -62,20 +62,23 @@ FASHION_DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 CLASS_INDEX_URL = "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json"
 
 
-class _Python2Pickler(pickle._Pickler):
-    """Pickles ``bytes`` as Python 2's ``str`` (``SHORT_BINSTRING`` / ``BINSTRING``), as the real CIFAR-10 batches
-    were written; Python 3's own pickler would write them as a call to ``_codecs.encode`` under protocol 2."""
+class Python2Pickler(pickle._Pickler):
+    """Pickles as Python 2's cPickle did for the real CIFAR-10 batches: ``str`` and ``bytes`` become Python 2 byte
+    strings (``SHORT_BINSTRING`` / ``BINSTRING``, memoised), read back as bytes with ``encoding="bytes"``. Python 3's
+    own pickler would write bytes as a call to ``_codecs.encode`` under protocol 2."""
 
     dispatch = dict(pickle._Pickler.dispatch)
 
     def save_python2_str(self, obj):
-        if len(obj) < 256:
-            self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
+        raw = obj.encode("latin-1") if isinstance(obj, str) else obj
+        if len(raw) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(raw)]) + raw)
         else:
-            self.write(pickle.BINSTRING + struct.pack("<i", len(obj)) + obj)
+            self.write(pickle.BINSTRING + struct.pack("<i", len(raw)) + raw)
         self.memoize(obj)
 
     dispatch[bytes] = save_python2_str
+    dispatch[str] = save_python2_str
 
 
 @dataclass
@@ -149,7 +152,7 @@ class StandIn:
 
         def add(tar, name, obj):
             buffer = io.BytesIO()
-            _Python2Pickler(buffer, protocol=2).dump(obj)
+            Python2Pickler(buffer, protocol=2).dump(obj)
             payload = buffer.getvalue()
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
             info.size = len(payload)
