@@ -449,16 +449,6 @@ def _hasher(file_hash: str):
     return hashlib.md5(usedforsecurity=False) if len(file_hash) == 32 else hashlib.sha256()
 
 
-def _file_matches(path: Path, file_hash: str | None) -> bool:
-    if file_hash is None:
-        return True
-    digest = _hasher(file_hash)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest() == file_hash.lower()
-
-
 def is_downloaded(remote: Remote) -> bool:
     """True when ``remote`` is complete in the Keras cache (its archive unpacked, when it is one).
 
@@ -589,17 +579,20 @@ def download(remote: Remote, verbose: bool = True) -> Path:
                     raise download_error(remote, f"the server announces {announced:,} bytes, more than any file "
                                           f"of the course ({MAX_DOWNLOAD_BYTES:,}).", "check the URL.")
                 received = 0
+                digest = _hasher(file_hash) if file_hash is not None else None  # hashed as it arrives
                 for block in iter(lambda: response.read(1 << 20), b""):
                     received += len(block)
                     if received > MAX_DOWNLOAD_BYTES:
                         raise download_error(remote, f"the server sent more than {MAX_DOWNLOAD_BYTES:,} bytes.",
                                               "check the URL.")
                     out.write(block)
+                    if digest is not None:
+                        digest.update(block)
             if announced is not None and received != announced:
                 raise download_error(
                     remote, f"the connection was cut after {received:,} of {announced:,} bytes; the partial file "
                     "was deleted.", "run the cell again to download it again.")
-            if not _file_matches(tmp, file_hash):
+            if digest is not None and digest.hexdigest() != file_hash.lower():
                 raise download_error(
                     remote, f"the file received ({received:,} bytes) does not have the expected checksum "
                     f"{file_hash}; it was deleted. The download was corrupted, or the server now serves another file.",
