@@ -324,20 +324,17 @@ def require_weights(name: str, include_top: bool = True, input_shape=None) -> st
 def _build_keras_app(name: str, include_top: bool, input_shape, pooling):
     app = _KERAS_APPS[name]
     module = importlib.import_module(f"keras.applications.{app.module}")
-    filename = _keras_weights_file(name, include_top, input_shape)
     builder = getattr(module, app.builder)
     kwargs = dict(include_top=include_top)
     if not include_top:
         kwargs.update(input_shape=input_shape or (app.size, app.size, 3), pooling=pooling)
     # The same file keras.applications(weights="imagenet") downloads, fetched by the course's one download
     # function (clear errors, no partial file), then loaded as keras.applications loads it.
-    remote = weights_remote(name, include_top, input_shape)
-    if not is_downloaded(remote) and not internet_available(remote.host):
-        raise _weights_missing(name, include_top, input_shape)  # offline: also names the offline models
-    path = download(remote)
+    require_weights(name, include_top, input_shape)  # offline and not cached: the error also names offline models
+    path = download(weights_remote(name, include_top, input_shape))
     model = builder(weights=None, **kwargs)
     model.load_weights(path)
-    source = f"keras.applications.{app.builder} ImageNet weights ({keras_cache_dir() / 'models' / filename})"
+    source = f"keras.applications.{app.builder} ImageNet weights ({path})"
     return model, module.preprocess_input, source
 
 
