@@ -273,7 +273,7 @@ class StandIn:
             handler.send_error(route.status)
             return
         route = self._resolve(route)
-        body = route.body if route.body is not None else None
+        body = route.body
         size = len(body) if body is not None else route.path.stat().st_size
         handler.send_response(200)
         handler.send_header("Content-Type", "application/octet-stream")
