@@ -1,6 +1,6 @@
-"""Sphinx configuration of the course website (built by ``python -m helpers site``, see helpers/website.py).
+"""Sphinx configuration of the course website (built by ``python -m helpers site``, see helpers/course/website.py).
 
-The pages are not written here: ``helpers.website`` stages them (the stored notebooks, each with a "Run it
+The pages are not written here: ``helpers.course.website`` stages them (the stored notebooks, each with a "Run it
 yourself" box, and a generated index.md) into build/site/src and runs Sphinx with this folder as its
 configuration folder. Notebooks are rendered from their stored outputs (myst-nb, execution off).
 
@@ -81,8 +81,8 @@ def setup(app):
 
 
 def _accessible_tables(app, pagename, templatename, context, doctree):
-    """Empty header cells of a page's tables written as data cells (see helpers.website_pages.accessible_tables)."""
-    from helpers.website_pages import accessible_tables
+    """Empty header cells of a page's tables written as data cells (see helpers.course.website_pages.accessible_tables)."""
+    from helpers.course.website_pages import accessible_tables
 
     if "body" in context:
         context["body"] = accessible_tables(context["body"])

@@ -4,6 +4,14 @@ The notebooks tell the story; this package holds the repeated mechanics they imp
 starts with one explicit call, :func:`setup`; importing the package itself changes nothing global
 (no environment variable, no import hook, no matplotlib setting).
 
+Three layers, one folder each (``pyproject.toml``'s import-linter contracts check the directions):
+
+- ``helpers/*.py`` and :mod:`helpers.models`: the teaching library, what the notebooks import (listed here); it
+  imports neither of the two others.
+- :mod:`helpers.exercises`: the learner's exercises, checks and quizzes; it may import the teaching library.
+- :mod:`helpers.course`: the course tooling behind ``python -m helpers`` (runner, presets, run records, reports,
+  run times, store, website); it never imports Keras or TensorFlow, nor the modules that do.
+
 Shared by every notebook:
 
 - :mod:`helpers.sources`        where data comes from (online Keras cache or the offline mirror)
@@ -14,17 +22,6 @@ Shared by every notebook:
 - :mod:`helpers.training`       seeding and a one-line-per-epoch training log
 - :mod:`helpers.report`         metrics recorded for the course runner, and the run's output folder
 - :mod:`helpers.quiet_tensorflow`  imports TensorFlow with its C++ start-up lines filtered out (for :func:`setup`)
-
-Running the course (``python -m helpers``):
-
-- :mod:`helpers.runner`         ``run`` / ``list``: execute notebooks with papermill (planning, execution, results, cli)
-- :mod:`helpers.presets`        the notebooks' named configurations (``--preset tutorial`` and experiment grids)
-- :mod:`helpers.run_record`     each execution's key and reproducibility card (``--resume``)
-- :mod:`helpers.batch_report`   a batch's curves, metric-vs-parameter figures and slowest cells
-- :mod:`helpers.dask_runner`    the same batch on Dask distributed (``--scheduler``)
-- :mod:`helpers.run_times`      run times from one measured run (``record-times``)
-- :mod:`helpers.store`          a run's executed notebooks stored as the course's notebooks (``store``)
-- :mod:`helpers.website`        the course website (``site``), with :mod:`helpers.website_pages`
 
 One topic each (the notebook that uses it first in brackets):
 

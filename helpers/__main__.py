@@ -1,6 +1,6 @@
-"""``python -m helpers``: the course runner (see :mod:`helpers.runner`)."""
+"""``python -m helpers``: the course runner (see :mod:`helpers.course.runner`)."""
 
-from helpers.runner import main
+from helpers.course.runner import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -7,7 +7,7 @@ exactly one line per epoch instead. Use it with ``verbose=0``::
 
 When the course runner executes the notebook (it sets ``DLFB_OUTPUT_DIR``), :class:`EpochLine` also
 appends each training's history to ``histories.json`` in that folder, so a batch of executions can
-be compared curve by curve (:mod:`helpers.batch_report`). Run by hand, it writes nothing.
+be compared curve by curve (:mod:`helpers.course.batch_report`). Run by hand, it writes nothing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tests for helpers.batch_report and the histories that helpers.training.EpochLine stores for it."""
+"""Tests for helpers.course.batch_report and the histories that helpers.training.EpochLine stores for it."""
 
 import csv
 import json
@@ -7,7 +7,8 @@ import re
 import nbformat
 import numpy as np
 
-from helpers import batch_report, runner, training
+from helpers import training
+from helpers.course import batch_report, runner
 
 
 def test_epoch_line_stores_history_only_under_the_runner(tmp_path, monkeypatch, capsys):

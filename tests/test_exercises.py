@@ -214,7 +214,7 @@ def test_progress_reports_a_learner_copy(tmp_path, capsys):
 
 
 def test_progress_command_on_the_stored_notebooks(capsys):
-    from helpers.runner import main
+    from helpers.course.runner import main
 
     assert main(["progress", NOTEBOOKS_WITH_EXERCISES[0]]) == 0
     out = capsys.readouterr().out

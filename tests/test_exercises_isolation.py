@@ -351,7 +351,7 @@ def learner_copy(tmp_path, name: str, cells: list[str]):
 
 
 def test_progress_reports_sys_exit_exit_and_a_hung_notebook(tmp_path, capsys):
-    from helpers.runner import main
+    from helpers.course.runner import main
 
     exits = learner_copy(tmp_path, "01_exits.ipynb", [
         "import numpy as np\ndef softmax(scores):\n    np.allclose = lambda *a, **k: True\n    return scores\n",

@@ -2,7 +2,7 @@
 
 One JupyterLab server is started from this checkout's Python on an unused port of 127.0.0.1, with a token, over a
 temporary copy of the three notebooks and temporary Jupyter config/data/runtime folders (nothing in the repository
-or the user's home is written); its settings are the course's (:mod:`helpers.jupyterlab_settings`, installed into a
+or the user's home is written); its settings are the course's (:mod:`helpers.course.jupyterlab_settings`, installed into a
 temporary settings folder). For each notebook the test checks, in the browser:
 
 - opened as stored (untrusted, as papermill wrote it), no cell shows an error, and once the notebook has been
@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 import site_browser
-from helpers import jupyterlab_settings
+from helpers.course import jupyterlab_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.mirror]  # 01 reads its photos from the offline mirror
 ROOT = Path(__file__).resolve().parents[1]

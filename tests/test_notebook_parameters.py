@@ -12,7 +12,7 @@ import pytest
 from papermill.translators import PythonTranslator
 from papermill.utils import find_first_tagged_cell_index
 
-from helpers import runner
+from helpers.course import runner
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

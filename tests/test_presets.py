@@ -1,4 +1,4 @@
-"""Tests for helpers.presets and the runner's ``--preset``: every preset fits its notebook, and the
+"""Tests for helpers.course.presets and the runner's ``--preset``: every preset fits its notebook, and the
 runner applies a preset the way the README says (preset < params file < -p; unknown names refused)."""
 
 import ast
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import presets, runner
-from helpers.presets import Preset
+from helpers.course import presets, runner
+from helpers.course.presets import Preset
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -171,7 +171,7 @@ def test_varied_run_reports_a_missed_threshold_and_keeps_its_metrics(tmp_path, m
 
 
 def test_resume_does_not_rerun_a_finished_below_expectation(tmp_path, monkeypatch):
-    from helpers import run_record
+    from helpers.course import run_record
 
     path = tmp_path / "05_x.run.json"
     for status, kept in (("ok", True), ("below expectation", True), ("failed", False), ("running", False)):

@@ -1,4 +1,4 @@
-"""Tests for helpers.run_times: timings are read from the runner's summary and written to the README
+"""Tests for helpers.course.run_times: timings are read from the runner's summary and written to the README
 and the notebooks from one file, and what is committed agrees with that file."""
 
 import csv
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_times
+from helpers.course import run_times
 
 ROOT = Path(__file__).resolve().parents[1]
 

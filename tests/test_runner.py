@@ -1,4 +1,4 @@
-"""Tests for helpers.runner (``python -m helpers run/list``) using the notebooks in tests/fixtures.
+"""Tests for helpers.course.runner (``python -m helpers run/list``) using the notebooks in tests/fixtures.
 
 01_metrics.ipynb has parameters SCALE=2, LABEL="demo", USE_BONUS=False and records the metrics
 score (= 10 * SCALE + bonus), label, ratio and cwd_name; 02_fails.ipynb raises ValueError(MESSAGE)
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import runner
-from helpers.runner import Execution, UsageError
+from helpers.course import runner
+from helpers.course.runner import Execution, UsageError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 METRICS_NB = FIXTURES / "01_metrics.ipynb"
@@ -201,7 +201,7 @@ def test_params_file_key_no_selected_notebook_defines_is_refused(tmp_path, capsy
 
 
 def test_value_outside_the_choices_is_refused_listing_them(tmp_path, capsys, monkeypatch):
-    from helpers import presets
+    from helpers.course import presets
 
     monkeypatch.setattr(presets, "CHOICES", {"01_metrics": {"LABEL": ("demo", "other")}})
     out = tmp_path / "out"
@@ -215,7 +215,7 @@ def test_value_outside_the_choices_is_refused_listing_them(tmp_path, capsys, mon
 
 
 def test_list_valued_parameter_must_hold_choices_only(monkeypatch):
-    from helpers import presets
+    from helpers.course import presets
 
     monkeypatch.setattr(presets, "CHOICES", {"01_metrics": {"LABEL": ("a", "b")}})
     runner.check_choices(METRICS_NB, {"LABEL": ["a", "b"]})
@@ -703,7 +703,8 @@ def test_the_runner_imports_neither_tensorflow_nor_keras():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom helpers import runner, batch_report, run_record, dask_runner, run_times, store\n"
+    code = ("import sys\nfrom helpers.course import runner, batch_report, run_record, run_times, store\n"
+            "from helpers.course.runner import dask_batch\n"
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split() == ["False", "False"]
 
@@ -734,7 +735,7 @@ def test_data_sources_recorded_in_the_kernel_reach_card_summary_and_notebook(tmp
 
 
 def test_worker_placement_shares_each_host_among_its_workers():
-    from helpers.dask_runner import worker_placement
+    from helpers.course.runner.dask_batch import worker_placement
 
     class FakeClient:
         def scheduler_info(self):
@@ -745,7 +746,7 @@ def test_worker_placement_shares_each_host_among_its_workers():
 
 
 def _affinity_after_pinning(placement):
-    from helpers.dask_runner import _pin_worker
+    from helpers.course.runner.dask_batch import _pin_worker
 
     _pin_worker(placement)
     return sorted(os.sched_getaffinity(0)), os.environ.get("OMP_NUM_THREADS")
@@ -754,7 +755,7 @@ def _affinity_after_pinning(placement):
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores")
 def test_dask_local_workers_are_pinned_to_a_core_each():
     """The first worker of a LocalCluster once kept every core (its own view of its peers was only itself)."""
-    from helpers.dask_runner import connect, worker_placement
+    from helpers.course.runner.dask_batch import connect, worker_placement
 
     client = connect("local", 2)
     try:

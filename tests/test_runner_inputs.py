@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import presets, runner
-from helpers.runner import UsageError, planning
+from helpers.course import presets, runner
+from helpers.course.runner import UsageError, planning
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "notebooks"

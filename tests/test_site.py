@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import site_browser
-from helpers import store, website
-from helpers.runner import discover_notebooks
+from helpers.course import store, website
+from helpers.course.runner import discover_notebooks
 
 # Sphinx 9 announces API changes for version 11 in myst-parser and sphinx-book-theme: not this course's to fix.
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")]

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import presets, sources
+from helpers import sources
+from helpers.course import presets
 
 pytestmark = [pytest.mark.standalone, pytest.mark.mirror]
 

@@ -1,11 +1,11 @@
-"""Tests for helpers.store: committed notebooks are a run's executed copies, written as JupyterLab writes them."""
+"""Tests for helpers.course.store: committed notebooks are a run's executed copies, written as JupyterLab writes them."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from helpers import store
+from helpers.course import store
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import presets, website, website_pages
-from helpers.runner import build_parser, discover_notebooks
+from helpers.course import presets, website, website_pages
+from helpers.course.runner import build_parser, discover_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = discover_notebooks(ROOT / "notebooks")
@@ -89,7 +89,7 @@ def test_publish_refuses_to_replace_a_folder_that_is_not_a_site(tmp_path):
 def test_each_self_check_on_the_site_says_its_buttons_need_the_notebook():
     import json
 
-    from helpers import website
+    from helpers.course import website
 
     notebook = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Title"},
                           {"cell_type": "code", "metadata": {}, "source": 'check.quiz("08")', "outputs": []}],
@@ -101,7 +101,7 @@ def test_each_self_check_on_the_site_says_its_buttons_need_the_notebook():
 
 
 def test_empty_header_cells_become_data_cells():
-    from helpers.website_pages import accessible_tables
+    from helpers.course.website_pages import accessible_tables
 
     html = ('<thead><tr><th class="head"><p></p></th><th class="head"><p>tutorial</p></th><th>\n</th>'
             '<th colspan="3" halign="left">same place</th><th></th></tr></thead><tbody><tr><th>0</th><td></td></tr>')

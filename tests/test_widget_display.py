@@ -1,4 +1,4 @@
-"""helpers.widget_display (widgets useful where they cannot run), helpers.jupyterlab_settings (widget state saved
+"""helpers.widget_display (widgets useful where they cannot run), helpers.course.jupyterlab_settings (widget state saved
 by JupyterLab) and the plain labels of a narrow log axis (helpers.basics.plain_log_labels)."""
 
 import base64
@@ -13,7 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from helpers import basics, jupyterlab_settings, widget_display  # noqa: E402
+from helpers import basics, widget_display  # noqa: E402
+from helpers.course import jupyterlab_settings  # noqa: E402
 
 
 def test_bundle_carries_the_view_the_written_text_and_the_picture():
@@ -60,7 +61,7 @@ def test_jupyterlab_settings_install_writes_the_override_once(tmp_path):
 
 
 def test_jupyterlab_settings_default_to_this_environment_and_import_writes_nothing(tmp_path):
-    code = ("import helpers.jupyterlab_settings as j, sys; from pathlib import Path; "
+    code = ("import helpers.course.jupyterlab_settings as j, sys; from pathlib import Path; "
             "print(Path(j.app_settings_dir()).resolve().is_relative_to(Path(sys.prefix).resolve()))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={"PATH": "", "HOME": str(tmp_path)})

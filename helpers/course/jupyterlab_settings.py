@@ -6,7 +6,7 @@ model not found" in place of every widget. :func:`install` writes :data:`OVERRID
 ``<JupyterLab app dir>/settings/overrides.d/dlfb-helpers.json`` (the app dir is
 ``{sys.prefix}/share/jupyter/lab`` unless ``JUPYTERLAB_DIR`` says otherwise), the place where JupyterLab
 reads a package's default overrides; a learner's own settings still win. Importing this module changes nothing;
-run ``python -m helpers.jupyterlab_settings`` once after installing the requirements (``.ci/run`` does).
+run ``python -m helpers.course.jupyterlab_settings`` once after installing the requirements (``.ci/run`` does).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def installed(settings_dir: str | Path | None = None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m helpers.jupyterlab_settings [SETTINGS_DIR]``: install the overrides and say where."""
+    """``python -m helpers.course.jupyterlab_settings [SETTINGS_DIR]``: install the overrides and say where."""
     args = sys.argv[1:] if argv is None else argv
     target = install(args[0] if args else None)
     print(f"JupyterLab will save widget state in notebooks: {target}")

@@ -16,9 +16,9 @@ import platform
 import re
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-TIMES_FILE = REPO_ROOT / "notebooks" / "run_times.json"
-README = REPO_ROOT / "README.md"
+from helpers.course.paths import NOTEBOOKS_DIR, README
+
+TIMES_FILE = NOTEBOOKS_DIR / "run_times.json"
 RUN_TIME_PARAGRAPH = re.compile(r"\*\*Run time[:.]\*\*.*?(?=\n\s*\n|\Z)", re.S)
 README_TOTAL = re.compile(r"(<!-- run-time-total -->).*?(<!-- /run-time-total -->)", re.S)
 
@@ -93,7 +93,7 @@ def apply_to_readme(text: str, seconds: dict[str, float], measured: str) -> str:
     return README_TOTAL.sub(lambda _: readme_total(seconds, measured), text)
 
 
-def course_timings(run_dir: Path, notebooks_dir: Path = REPO_ROOT / "notebooks") -> dict[str, float]:
+def course_timings(run_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> dict[str, float]:
     """The run's default timings (rounded to 0.1 s), after checking it has one for every course notebook."""
     seconds = {stem: round(value, 1) for stem, value in read_summary(run_dir).items()}
     expected = {p.stem for p in Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb")}
@@ -104,7 +104,7 @@ def course_timings(run_dir: Path, notebooks_dir: Path = REPO_ROOT / "notebooks")
     return seconds
 
 
-def record(run_dir: Path, notebooks_dir: Path = REPO_ROOT / "notebooks", readme: Path = README,
+def record(run_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR, readme: Path = README,
            times_file: Path = TIMES_FILE) -> dict[str, float]:
     """Store the run's default timings and rewrite the README and the notebooks from them."""
     seconds = course_timings(run_dir, notebooks_dir)

@@ -13,8 +13,8 @@ are made relative, so no path of the machine that ran them is stored.
 
 The widgets' saved state (``metadata.widgets``) is not stored in the notebooks but beside the website's
 configuration, in ``docs/widget_state/<stem>.json``, which the site puts back into its pages
-(:mod:`helpers.website`). Measured in JupyterLab 4.6 with jupyterlab_widgets set to save widget state
-(``python -m helpers.jupyterlab_settings``, so that a notebook a learner ran and saved reopens with live
+(:mod:`helpers.course.website`). Measured in JupyterLab 4.6 with jupyterlab_widgets set to save widget state
+(``python -m helpers.course.jupyterlab_settings``, so that a notebook a learner ran and saved reopens with live
 controls): a notebook that holds saved widget state is marked modified as soon as it opens, one without
 opens clean. A stored notebook is untrusted, so its widget cells show their PNG and plain line either way.
 """
@@ -24,10 +24,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import run_times
+from helpers.course import run_times
+from helpers.course.paths import NOTEBOOKS_DIR, REPO_ROOT
 
 KERNEL_DISPLAY_NAME = "Python 3 (ipykernel)"
-WIDGET_STATE_DIR = run_times.REPO_ROOT / "docs" / "widget_state"
+WIDGET_STATE_DIR = REPO_ROOT / "docs" / "widget_state"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -68,7 +69,7 @@ def with_widget_state(text: str, stem: str, state_dir: Path = WIDGET_STATE_DIR) 
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 
 
-def store(run_dir: Path, notebooks_dir: Path = run_times.REPO_ROOT / "notebooks",
+def store(run_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR,
           state_dir: Path = WIDGET_STATE_DIR) -> list[str]:
     """Copy the default executions of ``run_dir`` over the course notebooks, then record the run times.
 

@@ -2,7 +2,7 @@
 
 Nothing is executed. The notebooks are staged into ``build/site/src`` (each with a "Run it yourself" box after its
 first cell, and the untouched original beside it for download), with an ``index.md`` written by
-:mod:`helpers.website_pages`; Sphinx renders them with myst-nb and sphinx-book-theme, configured by ``docs/conf.py``,
+:mod:`helpers.course.website_pages`; Sphinx renders them with myst-nb and sphinx-book-theme, configured by ``docs/conf.py``,
 into ``build/site/html``, which is then copied to ``site/`` (myst-nb writes image files beside its output folder,
 so Sphinx's own folder stays under ``build/``). Open ``site/index.html``, or serve it with
 ``python -m http.server -d site``. Sphinx's cache in ``build/site`` makes a second build faster.
@@ -17,12 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.store import with_widget_state
-from helpers.website_pages import SiteError, course_facts, index_page, run_box
+from helpers.course.paths import README, REPO_ROOT
+from helpers.course.store import with_widget_state
+from helpers.course.website_pages import SiteError, course_facts, index_page, run_box
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO_ROOT / "docs"
-README = REPO_ROOT / "README.md"
 DEFAULT_OUTPUT = REPO_ROOT / "site"
 DEFAULT_WORK_DIR = REPO_ROOT / "build" / "site"
 ORIGINALS = "originals"  # staged copies offered for download (excluded from the pages by docs/conf.py)
@@ -120,7 +119,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def command_site(args: argparse.Namespace) -> int:
     """Build the site; print where it is and how to open it."""
-    from helpers.runner import UsageError, discover_notebooks
+    from helpers.course.runner import UsageError, discover_notebooks
 
     start = time.perf_counter()
     try:

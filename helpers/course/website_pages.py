@@ -1,5 +1,5 @@
 """What the course website says beyond the notebooks: the index's table of contents and each page's
-"Run it yourself" box, as MyST Markdown (rendered by Sphinx in :mod:`helpers.website`).
+"Run it yourself" box, as MyST Markdown (rendered by Sphinx in :mod:`helpers.course.website`).
 
 The facts come from where the course already keeps them, never typed twice:
 
@@ -8,7 +8,7 @@ The facts come from where the course already keeps them, never typed twice:
 - the tutorial it mirrors and its data: the README's table under ``## The notebooks``
   (columns ``Notebook``, ``Mirrors the tutorial``, ``Data``);
 - the default run time: ``notebooks/run_times.json`` (``python -m helpers record-times``), left out when absent;
-- the commands: :mod:`helpers.presets` (``PRESETS`` and ``papermill_command``).
+- the commands: :mod:`helpers.course.presets` (``PRESETS`` and ``papermill_command``).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def readme_rows(readme: Path) -> dict[str, dict[str, str]]:
 
 def run_times(times_file: Path) -> dict[str, str]:
     """``{stem: "45 s"}`` from ``notebooks/run_times.json``; empty when the file does not exist yet."""
-    from helpers.run_times import format_duration
+    from helpers.course.run_times import format_duration
 
     if not Path(times_file).is_file():
         return {}
@@ -165,7 +165,7 @@ def commented(lines: list[tuple[str, str]]) -> list[str]:
 
 def run_box(stem: str, download_path: str) -> str:
     """The "Run it yourself" admonition of one notebook page (MyST Markdown)."""
-    from helpers import presets
+    from helpers.course import presets
 
     number = stem.split("_", 1)[0]
     runner = [(f"python -m helpers run {number}", "the defaults")]

@@ -311,7 +311,7 @@ def _positive_count(text: str) -> int:
 
 def command_progress(args: argparse.Namespace) -> int:
     """Print the progress table; exit status 0 (progress is information, not a test)."""
-    from helpers.runner.planning import select_notebooks
+    from helpers.course.runner.planning import select_notebooks
 
     notebooks = select_notebooks(args.notebooks, Path(args.notebooks_dir))
     results = isolated_progress([Path(p) for p in notebooks], timeout=getattr(args, "timeout", NOTEBOOK_TIMEOUT),

@@ -7,7 +7,7 @@ Command line (see ``python -m helpers --help``)::
     python -m helpers run 03 05_mlp -p EPOCHS 1 -p SEED=7    # chosen notebooks, overridden parameters
     python -m helpers run 05 --grid ACTIVATION=relu,tanh --grid EPOCHS=1,3   # 4 executions
     python -m helpers run --params-file params.yaml --output runs/smoke --overwrite
-    python -m helpers run 05 --preset tutorial               # the tutorial's own settings (helpers.presets)
+    python -m helpers run 05 --preset tutorial               # the tutorial's own settings (helpers.course.presets)
 
 Each execution writes into the output folder (default ``runs/<YYYYmmdd-HHMMSS>`` under the current
 directory, which must not exist yet or be empty unless ``--overwrite``):
@@ -31,14 +31,14 @@ Parameters file format (YAML)::
       ACTIVATION: tanh
 
 Presets (``--preset NAME``, listed by ``python -m helpers list``) are named parameter sets of
-:mod:`helpers.presets`, thresholds included; a preset may also define a grid. Every selected notebook
+:mod:`helpers.course.presets`, thresholds included; a preset may also define a grid. Every selected notebook
 must have the preset.
 
 Precedence, lowest first: preset, file top level, file notebook section, ``-p``; ``--grid`` names may not also
 be given with ``-p``. A parameter of ``-p``, ``--grid`` or a file's notebook section must exist in the
 ``parameters`` cell of each notebook it applies to; its value must have the type of the default there, and
-be one of the notebook's choices where it has a fixed set (``helpers.presets.CHOICES``, e.g. 05's ACTIVATION)
-and lie in its range (``helpers.presets.RANGES``: epochs and sizes at least 1, rates above 0, accuracies in
+be one of the notebook's choices where it has a fixed set (``helpers.course.presets.CHOICES``, e.g. 05's ACTIVATION)
+and lie in its range (``helpers.course.presets.RANGES``: epochs and sizes at least 1, rates above 0, accuracies in
 [0, 1]; no nan or inf).
 
 Limits, each a usage error before anything runs: a params file is a regular file of at most 100 kB, without YAML
@@ -56,9 +56,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from helpers.runner.execution import run_all, run_parallel
-from helpers.runner.planning import DEFAULT_KERNEL, DEFAULT_MAX_EXECUTIONS, DEFAULT_NOTEBOOKS_DIR, MAX_MESSAGE_CHARS, UsageError, check_kernel, check_output_folder, cut, discover_notebooks, format_value, normalize_param_argv, notebook_parameters, plan_executions, prepare_output_dir
-from helpers.runner.results import earlier_executions, write_summary
+from helpers.course.runner.execution import run_all, run_parallel
+from helpers.course.runner.planning import DEFAULT_KERNEL, DEFAULT_MAX_EXECUTIONS, DEFAULT_NOTEBOOKS_DIR, MAX_MESSAGE_CHARS, UsageError, check_kernel, check_output_folder, cut, discover_notebooks, format_value, normalize_param_argv, notebook_parameters, plan_executions, prepare_output_dir
+from helpers.course.runner.results import earlier_executions, write_summary
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "notebooks/, written as JupyterLab writes them, then record their run times "
                                         "(as record-times does).")
     stored.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="output folder of a default course run")
-    from helpers import website  # python -m helpers site: the course website (helpers/website.py)
+    from helpers.course import website  # python -m helpers site: the course website (helpers/course/website.py)
     website.add_parser(sub, common)
     from helpers.exercises import progress  # python -m helpers progress: the learner's exercises
     progress.add_parser(sub, common)
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def command_store(args: argparse.Namespace) -> int:
     """Store a default run's executed notebooks as the course's notebooks, then record the run times."""
-    from helpers import store
+    from helpers.course import store
 
     try:
         stems = store.store(args.run_dir)
@@ -136,7 +136,7 @@ def command_store(args: argparse.Namespace) -> int:
 
 def command_record_times(args: argparse.Namespace) -> int:
     """Store a default run's timings and rewrite the README and the notebooks' run-time lines."""
-    from helpers import run_times
+    from helpers.course import run_times
 
     try:
         seconds = run_times.record(args.run_dir)
@@ -151,7 +151,7 @@ def command_record_times(args: argparse.Namespace) -> int:
 
 def command_list(args: argparse.Namespace) -> int:
     """Print each notebook with its parameters, defaults and comments, then its presets."""
-    from helpers import presets
+    from helpers.course import presets
 
     for notebook in discover_notebooks(Path(args.notebooks_dir)):
         print(notebook.stem)
@@ -207,14 +207,14 @@ def command_run(args: argparse.Namespace) -> int:
         raise UsageError("--resume needs --output: the folder of the run to resume")
     client = None
     if args.scheduler:  # connect before anything is written: an unreachable scheduler is a usage error
-        from helpers.dask_runner import connect
+        from helpers.course.runner.dask_batch import connect
 
         client = connect(args.scheduler, args.jobs)
     output_dir = prepare_output_dir(args.output, args.overwrite or args.resume)
     print(f"Running {len(executions)} execution(s) into {output_dir}", flush=True)
     try:
         if client is not None:
-            from helpers.dask_runner import run_on_dask
+            from helpers.course.runner.dask_batch import run_on_dask
 
             run_on_dask(executions, output_dir, args.kernel, args.timeout, client, args.resume)
         elif args.jobs > 1:
@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"run": command_run, "list": command_list, "record-times": command_record_times,
                     "store": command_store}
-        from helpers import website  # python -m helpers site (helpers/website.py)
+        from helpers.course import website  # python -m helpers site (helpers/course/website.py)
         commands["site"] = website.command_site
         from helpers.exercises import progress  # python -m helpers progress (helpers/exercises/progress.py)
         commands["progress"] = progress.command_progress

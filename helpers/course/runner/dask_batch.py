@@ -25,7 +25,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from helpers.runner import (DEFAULT_NOTEBOOKS_DIR, Execution, UsageError, core_shares, describe_error, pin_to_cores,
+from helpers.course.runner import (DEFAULT_NOTEBOOKS_DIR, Execution, UsageError, core_shares, describe_error, pin_to_cores,
                             quiet_papermill, resume_from_record, run_execution)
 
 CONNECT_TIMEOUT_S = 10

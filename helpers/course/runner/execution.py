@@ -16,7 +16,7 @@ from typing import Any
 from helpers.checks import CHECKED_ENV, REPORT_ENV
 from helpers.report import METRICS_ENV, OUTPUT_ENV as OUTPUT_DIR_ENV  # the runner-notebook contract: one home
 from helpers.sources import SOURCES_FILE_ENV
-from helpers.runner.planning import Execution, notebook_parameters
+from helpers.course.runner.planning import Execution, notebook_parameters
 
 
 def quiet_papermill() -> None:
@@ -95,14 +95,14 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
     """Execute one notebook with papermill, filling in status, wall time, error and metrics.
 
     Status: ``ok``, ``below expectation`` (it ran, but with parameters its thresholds were not set for it
-    missed one: see :func:`helpers.runner.planning.thresholds_fit`), ``failed``, ``timed out`` (a cell ran
+    missed one: see :func:`helpers.course.runner.planning.thresholds_fit`), ``failed``, ``timed out`` (a cell ran
     longer than ``timeout`` seconds) or
     ``interrupted`` (Ctrl-C; the partial executed notebook is kept and the interrupt is re-raised; or the
     kernel itself was interrupted, as a Dask worker does when the batch is stopped).
     """
     import papermill
 
-    from helpers import run_record
+    from helpers.course import run_record
 
     executed = output_dir / f"{execution.stem}.ipynb"
     metrics_file = output_dir / f"{execution.stem}.metrics.json"
@@ -169,8 +169,8 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
 
 
 def save_record(execution: Execution, path: Path, status: str) -> None:
-    """Write the execution's ``.run.json`` (see :mod:`helpers.run_record`)."""
-    from helpers import run_record
+    """Write the execution's ``.run.json`` (see :mod:`helpers.course.run_record`)."""
+    from helpers.course import run_record
 
     run_record.write_record(path, {
         "key": execution.key, "notebook": execution.notebook.stem, "preset": execution.preset,
@@ -191,7 +191,7 @@ def add_card_to_notebook(path: Path, card: dict[str, Any]) -> None:
 
 def resume_from_record(execution: Execution, output_dir: Path) -> bool:
     """Fill ``execution`` from its record when that finished ok under the same key; return whether it did."""
-    from helpers import run_record
+    from helpers.course import run_record
 
     record = run_record.finished(run_record.record_path(output_dir, execution.stem), execution.key)
     if record is None:
@@ -251,7 +251,7 @@ def _run_in_worker(execution: Execution, output_dir: Path, kernel: str, timeout:
 
 def refresh_from_record(execution: Execution, output_dir: Path) -> None:
     """Take an execution's outcome from its record on disk (what a worker process wrote), if it has one."""
-    from helpers import run_record
+    from helpers.course import run_record
 
     record = run_record.read_record(run_record.record_path(output_dir, execution.stem))
     if record and record.get("key") == execution.key:

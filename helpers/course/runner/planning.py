@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers.course.paths import NOTEBOOKS_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+DEFAULT_NOTEBOOKS_DIR = NOTEBOOKS_DIR
 DEFAULT_KERNEL = "python3"
 NOTEBOOK_RE = re.compile(r"^(\d+)_\w+\.ipynb$")
 PARAM_FLAGS = ("-p", "--param")
@@ -147,12 +147,12 @@ class Execution:
     preset: str | None = None  # the --preset the parameters came from
     strict: bool = True  # False: parameters the thresholds were not set for; a missed threshold is reported
     resumed: bool = False  # True when --resume took the result from an earlier run's record
-    card: dict[str, Any] = field(default_factory=dict)  # versions, device, seed, parameters (helpers.run_record)
+    card: dict[str, Any] = field(default_factory=dict)  # versions, device, seed, parameters (helpers.course.run_record)
 
     @property
     def key(self) -> str:
         """What identifies this execution for --resume (notebook content, parameters, preset, versions)."""
-        from helpers import run_record
+        from helpers.course import run_record
 
         return run_record.execution_key(self.notebook, self.parameters, self.preset)
 
@@ -568,9 +568,9 @@ def check_value_types(notebook: Path, values: dict[str, Any]) -> None:
 
     None is accepted where the default is None, or where the parameter's comment says what None means
     (``# ... None: all 10,000``). A parameter whose default is None takes None or a value of the type
-    :data:`helpers.presets.NONE_DEFAULT_TYPES` gives it.
+    :data:`helpers.course.presets.NONE_DEFAULT_TYPES` gives it.
     """
-    from helpers import presets
+    from helpers.course import presets
 
     params = {p.name: p for p in notebook_parameters(notebook)}
     typed = presets.NONE_DEFAULT_TYPES.get(notebook.stem, {})
@@ -628,9 +628,9 @@ def numbers_in(value: Any, depth: int = 0):
 
 
 def check_ranges(notebook: Path, values: dict[str, Any], params: dict[str, Parameter] | None = None) -> None:
-    """Reject a number outside the parameter's range (:data:`helpers.presets.RANGES`: a count of at least 1, a
+    """Reject a number outside the parameter's range (:data:`helpers.course.presets.RANGES`: a count of at least 1, a
     positive rate, a fraction in [0, 1]...) and any number that is not finite (nan, inf), in a list too."""
-    from helpers import presets
+    from helpers.course import presets
 
     params = params if params is not None else {p.name: p for p in notebook_parameters(notebook)}
     for name, value in values.items():
@@ -648,8 +648,8 @@ def check_ranges(notebook: Path, values: dict[str, Any], params: dict[str, Param
 
 def check_choices(notebook: Path, values: dict[str, Any]) -> None:
     """Reject a value outside the fixed set of choices a notebook has for that parameter
-    (:data:`helpers.presets.CHOICES`); for a list-valued parameter, every element must be a choice."""
-    from helpers import presets
+    (:data:`helpers.course.presets.CHOICES`); for a list-valued parameter, every element must be a choice."""
+    from helpers.course import presets
 
     choices = presets.choices_for(notebook.stem)
     for name, value in values.items():
@@ -765,7 +765,7 @@ def thresholds_fit(parameters: dict[str, Any], preset) -> bool:
 
 def load_preset(stem: str, name: str | None):
     """Return the preset ``name`` of notebook ``stem`` (an empty one when ``name`` is None)."""
-    from helpers import presets
+    from helpers.course import presets
 
     if name is None:
         return presets.Preset(description="defaults")
