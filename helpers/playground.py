@@ -197,100 +197,6 @@ def keras_predictor(model, features: Sequence[str] = ("x1", "x2")) -> Callable[[
     return predict
 
 
-def train_full_batch(model, x: np.ndarray, y: np.ndarray, steps: int = 500, learning_rate: float = 0.03,
-                     validation_data: tuple[np.ndarray, np.ndarray] | None = None, record_every: int = 10,
-                     jit_compile: bool = False) -> dict[str, list[float]]:
-    """Train a binary Keras classifier with full-batch Adam steps, quickly, and return its learning curves.
-
-    On a few hundred 2-D points one gradient step takes microseconds, so ``model.fit``'s per-epoch
-    bookkeeping would dominate. This loop runs the same computation ``fit`` does (forward pass,
-    binary cross-entropy + the model's regularization losses, gradients, Adam update) inside one
-    compiled ``tf.function``.
-
-    Args:
-        model: a Keras model mapping ``(n, features)`` to ``(n, 1)`` probabilities (e.g. from
-            :mod:`helpers.models.mlp`); it is trained in place.
-        x, y: float ``(n, features)`` inputs and ``(n,)`` labels in {0, 1}.
-        steps: number of full-batch gradient steps (each one is an "epoch": all points are seen).
-        learning_rate: Adam's learning rate.
-        validation_data: optional ``(x_val, y_val)`` to track a test loss / accuracy.
-        record_every: record the curves every this many steps (and after the last).
-
-    Returns:
-        ``{"step": [...], "loss": [...], "accuracy": [...]}`` plus ``val_loss`` / ``val_accuracy``
-        with validation data; ``loss`` is the data loss (cross-entropy) without the L2 penalty, so
-        curves with and without regularization compare directly.
-    """
-    import keras
-    import tensorflow as tf
-
-    steps, record_every = int(steps), max(1, int(record_every))
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1; got {steps}.")
-    x = tf.constant(np.asarray(x, dtype=np.float32))
-    y = tf.constant(np.asarray(y, dtype=np.float32).reshape(-1, 1))
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y differ in length: {x.shape[0]} vs {y.shape[0]}.")
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-    optimizer.build(model.trainable_variables)
-    bce = keras.losses.BinaryCrossentropy()
-
-    def train_step():
-        with tf.GradientTape() as tape:
-            prob = model(x, training=True)
-            loss = bce(y, prob)
-            penalty = tf.add_n(model.losses) if model.losses else 0.0
-            total = loss + penalty
-        grads = tape.gradient(total, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-
-    @tf.function(jit_compile=jit_compile)
-    def train_steps(n):
-        for _ in tf.range(n):  # a graph loop: one Python call runs n steps
-            train_step()
-
-    @tf.function(jit_compile=jit_compile)
-    def measure(xs, ys):
-        prob = model(xs, training=False)
-        return bce(ys, prob), tf.reduce_mean(tf.cast(tf.equal(tf.cast(prob > 0.5, tf.float32), ys), tf.float32))
-
-    if validation_data is not None:
-        x_val = tf.constant(np.asarray(validation_data[0], dtype=np.float32))
-        y_val = tf.constant(np.asarray(validation_data[1], dtype=np.float32).reshape(-1, 1))
-    history: dict[str, list[float]] = {"step": [], "loss": [], "accuracy": []}
-    if validation_data is not None:
-        history.update(val_loss=[], val_accuracy=[])
-    # Each call builds fresh tf.functions for a fresh model; TensorFlow would warn about "retracing"
-    # after a few models, which is expected here, so its Python logger is quieted during the loop.
-    tf_logger = tf.get_logger()
-    saved_level = tf_logger.level
-    tf_logger.setLevel("ERROR")
-    try:
-        _run_chunks(train_steps, measure, x, y, validation_data is not None and (x_val, y_val), steps,
-                    record_every, history)
-    finally:
-        tf_logger.setLevel(saved_level)
-    return history
-
-
-def _run_chunks(train_steps, measure, x, y, validation, steps, record_every, history):
-    import tensorflow as tf
-
-    done = 0
-    while done < steps:
-        chunk = min(record_every, steps - done)
-        train_steps(tf.constant(chunk))
-        done += chunk
-        loss, acc = measure(x, y)
-        history["step"].append(done)
-        history["loss"].append(float(loss))
-        history["accuracy"].append(float(acc))
-        if validation:
-            val_loss, val_acc = measure(*validation)
-            history["val_loss"].append(float(val_loss))
-            history["val_accuracy"].append(float(val_acc))
-
-
 def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     """Fraction of points whose predicted class (probability > 0.5) equals the label."""
     prob = np.asarray(model(np.asarray(x, dtype=np.float32), training=False)).reshape(-1)
@@ -308,12 +214,12 @@ def run_experiment(dataset: str = "circle", hidden_units: int | Sequence[int] = 
     network. The test set is drawn with another seed from the same distribution (same noise).
 
     Returns:
-        dict with ``model``, ``history`` (see :func:`train_full_batch`), ``features``, ``x_train``,
+        dict with ``model``, ``history`` (see :func:`helpers.taught.feedforward.train_full_batch`), ``features``, ``x_train``,
         ``y_train``, ``x_test``, ``y_test``, ``train_accuracy``, ``test_accuracy`` and ``config``.
     """
     import keras
 
-    from helpers.models import mlp
+    from helpers.taught.feedforward import single_neuron, small_classifier, train_full_batch
 
     features = tuple(features)
     x_train, y_train = make_dataset(dataset, n_train, noise=noise, label_noise=label_noise, seed=seed)
@@ -321,9 +227,9 @@ def run_experiment(dataset: str = "circle", hidden_units: int | Sequence[int] = 
     keras.utils.set_random_seed(seed)
     no_hidden = hidden_units in (0, None) or (not isinstance(hidden_units, (int, float)) and len(hidden_units) == 0)
     if no_hidden:
-        model = mlp.single_neuron(len(features))
+        model = single_neuron(len(features))
     else:
-        model = mlp.small_classifier(len(features), hidden_units, activation=activation, l2=l2)
+        model = small_classifier(len(features), hidden_units, activation=activation, l2=l2)
     f_train, f_test = add_features(x_train, features), add_features(x_test, features)
     history = train_full_batch(model, f_train, y_train, steps=steps, learning_rate=learning_rate,
                                validation_data=(f_test, y_test), record_every=record_every)

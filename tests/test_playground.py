@@ -101,24 +101,6 @@ def test_plot_decision_boundary_draws_and_checks_predict():
         playground.plot_decision_boundary(lambda p: np.zeros(len(p)), x, y[:10], resolution=20)
 
 
-def test_train_full_batch_learns_gaussian_and_l2_shrinks_weights():
-    import keras
-
-    from helpers.models import mlp
-
-    x, y = playground.make_dataset("gaussian", 100, seed=0)
-    keras.utils.set_random_seed(0)
-    neuron = mlp.single_neuron(2)
-    history = playground.train_full_batch(neuron, x, y, steps=100, learning_rate=0.05,
-                                          validation_data=(x, y), record_every=25)
-    assert history["step"] == [25, 50, 75, 100]
-    assert history["loss"][-1] < history["loss"][0]
-    assert playground.accuracy(neuron, x, y) >= 0.95
-    assert set(history) == {"step", "loss", "accuracy", "val_loss", "val_accuracy"}
-    with pytest.raises(ValueError, match="steps"):
-        playground.train_full_batch(neuron, x, y, steps=0)
-
-
 def test_run_experiment_and_plot():
     result = playground.run_experiment("xor", hidden_units=4, activation="tanh", features=("x1", "x2", "x1*x2"),
                                        n_train=60, n_test=40, steps=50, seed=1)
