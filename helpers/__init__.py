@@ -18,6 +18,8 @@ Shared by every notebook:
 - :mod:`helpers.data`           dataset loaders with the same return types as ``keras.datasets``
 - :mod:`helpers.preprocessing`  flatten, scale, one-hot, split, subsample, add noise
 - :mod:`helpers.plots`          the tutorials' figures (learning curves, image grids, predictions)
+- :mod:`helpers.parameters`     the grammar of a notebook's parameters cell; :func:`check_parameters` (the setup
+  cell's one call) checks every value against it
 - :mod:`helpers.checks`         the expectations a notebook asserts, with readable errors
 - :mod:`helpers.training`       seeding and a one-line-per-epoch training log
 - :mod:`helpers.report`         metrics recorded for the course runner, and the run's output folder
@@ -41,6 +43,8 @@ One topic each (the notebook that uses it first in brackets):
 
 import os
 import sys
+
+from helpers.parameters import check_parameters  # noqa: F401  (the setup cell's check, pure Python)
 
 __version__ = "1.0.0"
 
