@@ -1,6 +1,6 @@
 """Notebook 06's CIFAR-10 experiments at the tutorial's scale, outside the notebook, on any Keras 3 backend.
 
-The tutorial trains its network (``helpers.models.cnn.build_cifar10_cnn``, 276,138 parameters) on all
+The tutorial trains its network (``create_model`` of notebook 06, exported to ``helpers.taught.cnn``, 276,138 parameters) on all
 50,000 CIFAR-10 training images for 100 epochs with RMSprop: once at batch size 256 without augmentation,
 once at batch size 200 with random horizontal flips and shifts of up to 10 % (3 pixels; done in NumPy
 here, see :func:`fit_augmented`), each validated on the 10,000 test images after every epoch.
@@ -29,7 +29,7 @@ def run(archive: Path, output: Path, epochs: int, seed: int, train_samples: int 
     import keras
 
     from helpers.data import decode_cifar10_jpeg_archive
-    from helpers.models.cnn import build_cifar10_cnn
+    from helpers.taught.cnn import create_model
 
     (x_train, y_train), (x_test, y_test) = decode_cifar10_jpeg_archive(archive)
     if train_samples:
@@ -45,7 +45,7 @@ def run(archive: Path, output: Path, epochs: int, seed: int, train_samples: int 
     }
     for name, batch_size, augmented in (("plain", 256, False), ("augmented", 200, True)):
         keras.utils.set_random_seed(seed)
-        model = build_cifar10_cnn()
+        model = create_model()
         model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=0.001), loss="categorical_crossentropy",
                       metrics=["accuracy"])
         start = time.perf_counter()

@@ -1,11 +1,9 @@
 """The arithmetic of convolutional layers, in plain NumPy, for the worked examples of notebook 06.
 
 Everything here is small and exact on purpose: the functions reproduce the numbers of the seeds
-(the LearnOpenCV CNN tutorial and the IBM talk) so that a learner can check them by hand.
+(the LearnOpenCV CNN tutorial and the IBM talk) so that a learner can check them by hand. The loops the notebook teaches (cross-correlation,
+convolution, max pooling) are on its page and exported to :mod:`helpers.taught.cnn`.
 
-- :func:`cross_correlate2d`  what a Keras ``Conv2D`` layer computes (slide the kernel as it is)
-- :func:`convolve2d`         true convolution: the kernel is flipped first (signal-processing definition)
-- :func:`max_pool2d`         max pooling, e.g. 2x2 windows with stride 2
 - :func:`conv_output_size`   ``(W - F + 2P) / S + 1``, with a clear error when the sizes do not fit
 - :func:`same_padding`       the padding ``P`` that keeps the output as large as the input (stride 1)
 - :func:`dense_parameter_count`, :func:`locally_connected_parameter_count`,
@@ -114,84 +112,6 @@ def dense_layer_parameter_count(inputs: int, units: int) -> int:
 
 
 # ------------------------------------------------------------------------------- 2-D operations
-def _as_2d(name: str, array) -> np.ndarray:
-    array = np.asarray(array, dtype=float)
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D matrix (height, width); got shape {array.shape}.")
-    return array
-
-
-def cross_correlate2d(image, kernel, stride: int = 1, padding: int = 0) -> np.ndarray:
-    """Slide ``kernel`` over ``image`` and sum the element-wise products ("valid" positions only).
-
-    This is what a convolutional layer in Keras (and every deep learning library) computes, though
-    it is called "convolution".
-
-    Args:
-        image: 2-D array ``(H, W)``.
-        kernel: 2-D array ``(F, F)`` (or ``(Fh, Fw)``).
-        stride: step in pixels.
-        padding: zeros added on each side of ``image`` first.
-
-    Returns:
-        float64 array ``(H_out, W_out)`` with sizes from :func:`conv_output_size`.
-    """
-    image, kernel = _as_2d("image", image), _as_2d("kernel", kernel)
-    if padding:
-        image = np.pad(image, padding)
-    kh, kw = kernel.shape
-    out_h = conv_output_size(image.shape[0], kh, stride)
-    out_w = conv_output_size(image.shape[1], kw, stride)
-    out = np.empty((out_h, out_w))
-    for i in range(out_h):
-        for j in range(out_w):
-            patch = image[i * stride: i * stride + kh, j * stride: j * stride + kw]
-            out[i, j] = np.sum(patch * kernel)
-    return out
-
-
-def flip_kernel(kernel) -> np.ndarray:
-    """Rotate a kernel by 180 degrees (flip rows and columns), as true convolution does."""
-    return _as_2d("kernel", kernel)[::-1, ::-1].copy()
-
-
-def convolve2d(image, kernel, stride: int = 1, padding: int = 0) -> np.ndarray:
-    """True (mathematical) 2-D convolution: cross-correlation with the kernel flipped by 180 degrees.
-
-    ``(x * k)_ij = sum_pq x[i+p, j+q] * k[F-1-p, F-1-q]`` (the IBM talk's formula). For a symmetric
-    kernel the two operations agree; for the others the results differ.
-
-    Returns:
-        float64 array ``(H_out, W_out)``.
-    """
-    return cross_correlate2d(image, flip_kernel(kernel), stride=stride, padding=padding)
-
-
-def max_pool2d(image, pool_size: int = 2, stride: int | None = None) -> np.ndarray:
-    """Max pooling: the largest value in each ``pool_size x pool_size`` window.
-
-    Args:
-        image: 2-D array ``(H, W)``.
-        pool_size: window width ``p``.
-        stride: step; default ``pool_size`` (non-overlapping windows, halving the size for p = 2).
-            Like Keras, a last row/column that does not fill a window is dropped (13 x 13 -> 6 x 6).
-
-    Returns:
-        array ``(H_out, W_out)`` of the input's dtype.
-    """
-    image = np.asarray(image)
-    if image.ndim != 2:
-        raise ValueError(f"image must be a 2-D matrix (height, width); got shape {image.shape}.")
-    stride = pool_size if stride is None else stride
-    out_h = conv_output_size(image.shape[0], pool_size, stride, allow_remainder=True)
-    out_w = conv_output_size(image.shape[1], pool_size, stride, allow_remainder=True)
-    out = np.empty((out_h, out_w), dtype=image.dtype)
-    for i in range(out_h):
-        for j in range(out_w):
-            out[i, j] = image[i * stride: i * stride + pool_size, j * stride: j * stride + pool_size].max()
-    return out
-
-
 def format_matrix(matrix, decimals: int = 2) -> str:
     """A matrix as aligned text, integers without decimals (for checked notebook outputs)."""
     matrix = np.asarray(matrix, dtype=float)

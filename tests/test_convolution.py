@@ -1,9 +1,10 @@
-"""Tests for helpers.convolution: the worked examples of notebook 06 and the size/parameter arithmetic."""
+"""Tests for helpers.convolution and the loops of helpers.taught.cnn: the worked examples of notebook 06 and the size/parameter arithmetic."""
 
 import numpy as np
 import pytest
 
 from helpers import convolution as conv
+from helpers.taught import cnn  # the cross-correlation and pooling loops, exported from notebook 06
 
 # LearnOpenCV tutorial, section 2.1: 5x5 input, 3x3 vertical-edge kernel, top-left value 6.
 TUTORIAL_IMAGE = [[7, 2, 3, 3, 8], [4, 5, 3, 8, 4], [3, 3, 2, 8, 4], [2, 8, 7, 2, 7], [5, 4, 4, 5, 4]]
@@ -14,26 +15,26 @@ IBM_KERNEL = [[0, 1], [0.5, -1]]
 
 
 def test_tutorial_example_cross_correlation():
-    out = conv.cross_correlate2d(TUTORIAL_IMAGE, TUTORIAL_KERNEL)
+    out = cnn.cross_correlate2d(TUTORIAL_IMAGE, TUTORIAL_KERNEL)
     assert out.shape == (3, 3)
     assert out[0, 0] == 6
     np.testing.assert_array_equal(out, [[6, -9, -8], [-3, -2, -3], [-3, 0, -2]])
 
 
 def test_true_convolution_flips_the_kernel():
-    np.testing.assert_array_equal(conv.convolve2d(TUTORIAL_IMAGE, TUTORIAL_KERNEL),
-                                  -conv.cross_correlate2d(TUTORIAL_IMAGE, TUTORIAL_KERNEL))
-    np.testing.assert_array_equal(conv.flip_kernel(IBM_KERNEL), [[-1, 0.5], [1, 0]])
+    np.testing.assert_array_equal(cnn.convolve2d(TUTORIAL_IMAGE, TUTORIAL_KERNEL),
+                                  -cnn.cross_correlate2d(TUTORIAL_IMAGE, TUTORIAL_KERNEL))
+    np.testing.assert_array_equal(cnn.flip_kernel(IBM_KERNEL), [[-1, 0.5], [1, 0]])
 
 
 def test_ibm_example_both_operations():
-    np.testing.assert_allclose(conv.convolve2d(IBM_IMAGE, IBM_KERNEL), [[-10, 45], [-60, 25]])
-    np.testing.assert_allclose(conv.cross_correlate2d(IBM_IMAGE, IBM_KERNEL), [[15, 50], [-20, 30]])
+    np.testing.assert_allclose(cnn.convolve2d(IBM_IMAGE, IBM_KERNEL), [[-10, 45], [-60, 25]])
+    np.testing.assert_allclose(cnn.cross_correlate2d(IBM_IMAGE, IBM_KERNEL), [[15, 50], [-20, 30]])
 
 
 def test_symmetric_kernel_gives_same_result():
     kernel = np.ones((3, 3))
-    np.testing.assert_array_equal(conv.convolve2d(TUTORIAL_IMAGE, kernel), conv.cross_correlate2d(TUTORIAL_IMAGE, kernel))
+    np.testing.assert_array_equal(cnn.convolve2d(TUTORIAL_IMAGE, kernel), cnn.cross_correlate2d(TUTORIAL_IMAGE, kernel))
 
 
 def test_cross_correlation_matches_keras_conv2d():
@@ -44,21 +45,21 @@ def test_cross_correlation_matches_keras_conv2d():
     layer.build((None, 7, 7, 1))
     layer.set_weights([kernel[:, :, None, None]])
     got = np.asarray(layer(image[None, :, :, None].astype("float32")))[0, :, :, 0]
-    np.testing.assert_allclose(got, conv.cross_correlate2d(image, kernel, stride=2), atol=1e-4)
+    np.testing.assert_allclose(got, cnn.cross_correlate2d(image, kernel, stride=2), atol=1e-4)
 
 
 def test_padding_and_stride():
-    out = conv.cross_correlate2d(np.ones((5, 5)), np.ones((3, 3)), padding=1)
+    out = cnn.cross_correlate2d(np.ones((5, 5)), np.ones((3, 3)), padding=1)
     assert out.shape == (5, 5)
     assert out[0, 0] == 4 and out[2, 2] == 9
-    assert conv.cross_correlate2d(np.ones((7, 7)), np.ones((3, 3)), stride=2).shape == (3, 3)
+    assert cnn.cross_correlate2d(np.ones((7, 7)), np.ones((3, 3)), stride=2).shape == (3, 3)
 
 
 def test_max_pool():
     x = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
-    np.testing.assert_array_equal(conv.max_pool2d(x), [[6, 8], [3, 4]])
-    assert conv.max_pool2d(np.zeros((13, 13))).shape == (6, 6)  # like Keras: the last row/column is dropped
-    assert conv.max_pool2d(np.arange(9).reshape(3, 3), pool_size=2, stride=1).tolist() == [[4, 5], [7, 8]]
+    np.testing.assert_array_equal(cnn.max_pool2d(x), [[6, 8], [3, 4]])
+    assert cnn.max_pool2d(np.zeros((13, 13))).shape == (6, 6)  # like Keras: the last row/column is dropped
+    assert cnn.max_pool2d(np.arange(9).reshape(3, 3), pool_size=2, stride=1).tolist() == [[4, 5], [7, 8]]
 
 
 @pytest.mark.parametrize("w, f, s, p, expected", [
@@ -105,8 +106,8 @@ def test_parameter_counts():
 
 
 def test_bad_shapes_are_explained():
-    with pytest.raises(ValueError, match="2-D matrix"):
-        conv.cross_correlate2d(np.zeros((2, 5, 5)), np.ones((3, 3)))
+    with pytest.raises(ValueError, match="must be 2-D matri"):
+        cnn.cross_correlate2d(np.zeros((2, 5, 5)), np.ones((3, 3)))
 
 
 def test_format_matrix():

@@ -6,7 +6,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from helpers import feature_maps as fm  # noqa: E402
-from helpers.models import cnn  # noqa: E402
+from helpers.taught import cnn  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_plot_feature_maps_any_model():
     import matplotlib
 
     matplotlib.use("Agg")
-    model = cnn.build_cifar10_cnn(augmentation=cnn.augmentation_block())
+    model = cnn.create_model(augmentation=cnn.augmentation_block())
     fig = fm.plot_feature_maps(model, np.random.default_rng(0).random((32, 32, 3)), ["conv2d_1", "conv2d_4"],
                                max_maps=12, ncols=6)
     image_axes = [ax for ax in fig.get_axes() if ax.images]
@@ -78,7 +78,7 @@ def test_model_diagram_draws_the_graph_with_graphviz(mnist_model, tmp_path):
 
 
 def test_receptive_fields_of_the_tutorial_cifar_network():
-    fields = fm.receptive_fields(cnn.build_cifar10_cnn())
+    fields = fm.receptive_fields(cnn.create_model())
     assert fields["conv2d_1"] == (3, 1)
     assert fields["conv2d_2"] == (5, 1)
     assert fields["max_pooling2d_1"] == (6, 2)
