@@ -83,8 +83,8 @@ class Range:
         return self.high is None or value < self.high or (not self.high_open and value == self.high)
 
     def __str__(self) -> str:
-        """``"a number >= 1"``, ``"a number in [0, 1)"``."""
-        return f"a number {self.bounds()}"
+        """``"a number >= 1"``, ``"a number in [0, 1)"``, ``"any finite number"``."""
+        return "any finite number" if self.low is None and self.high is None else f"a number {self.bounds()}"
 
     def bounds(self) -> str:
         """``">= 1"``, ``"in [0, 1)"``."""
@@ -380,6 +380,7 @@ def _a(noun: str | None) -> str:
 
 def _number(bound: float) -> str:
     """``1``, ``0.5``, ``4294967295`` (a bound as written, not ``4.29497e+09``)."""
+    bound = float(bound)
     return str(int(bound)) if bound.is_integer() and abs(bound) < 1e16 else f"{bound:g}"
 
 
