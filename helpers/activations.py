@@ -9,8 +9,9 @@ Three views of every activation, so the notebook can check one against another:
 Softmax works on a whole vector, so it has its own trio: :func:`softmax`, :func:`softmax_jacobian`
 (closed form ``diag(p) - p pᵀ``) and :func:`tape_softmax_jacobian`.
 
-For the deep-network experiments: :func:`build_mlp` (a plain MLP with a named activation after
-every hidden ``Dense``), :func:`layer_gradient_norms` (vanishing gradients at initialisation),
+For the deep-network experiments on the MLP that notebook 07 writes on its page
+(:func:`helpers.taught.deep_mlp.build_mlp`: a named activation ``act_i`` after every hidden ``Dense``
+``dense_i``): :func:`layer_gradient_norms` (vanishing gradients at initialisation),
 :func:`dead_unit_share` (dying ReLU: zero gradient for every sample),
 :func:`inactive_unit_share` (weighted input never positive) and the plots :func:`plot_activation`,
 :func:`plot_gradient_norms`.
@@ -260,33 +261,11 @@ def activation_layer(name: str, alpha: float | None = None, layer_name: str | No
     return keras.layers.Activation(keras_name, name=layer_name)
 
 
-def build_mlp(activation: str = "relu", hidden_layers: int = 2, units: int = 128, input_dim: int = 784,
-              num_classes: int = 10, alpha: float | None = None, name: str | None = None):
-    """A plain MLP: ``hidden_layers`` x (``Dense(units)`` -> activation) -> ``Dense(num_classes, softmax)``.
-
-    Layers are named ``dense_1 .. dense_k``, ``act_1 .. act_k`` and ``output``, so
-    :func:`layer_gradient_norms` and :func:`dead_unit_share` can find them. Weights use Keras's
-    default Glorot-uniform initialisation. Input: float32 ``(batch, input_dim)``; output: softmax
-    probabilities ``(batch, num_classes)``. Not compiled.
-    """
-    import keras
-
-    check_name(activation)
-    if int(hidden_layers) < 1 or int(units) < 1:
-        raise ValueError(f"hidden_layers and units must be at least 1; got {hidden_layers} and {units}.")
-    inputs = keras.Input(shape=(input_dim,), name="pixels")
-    x = inputs
-    for i in range(1, int(hidden_layers) + 1):
-        x = keras.layers.Dense(int(units), name=f"dense_{i}")(x)
-        x = activation_layer(activation, alpha, layer_name=f"act_{i}")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
-    return keras.Model(inputs, outputs, name=name or f"mlp_{activation}_{hidden_layers}x{units}")
-
-
 def _hidden_dense(model):
     layers = [layer for layer in model.layers if layer.name.startswith("dense_")]
     if not layers:
-        raise ValueError("The model has no layers named dense_1, dense_2, ...; build it with build_mlp().")
+        raise ValueError("The model has no layers named dense_1, dense_2, ...; build it with "
+                         "helpers.taught.deep_mlp.build_mlp().")
     return layers
 
 
@@ -315,7 +294,8 @@ def hidden_activations(model, x) -> list[np.ndarray]:
 
     acts = [layer.output for layer in model.layers if layer.name.startswith("act_")]
     if not acts:
-        raise ValueError("The model has no layers named act_1, act_2, ...; build it with build_mlp().")
+        raise ValueError("The model has no layers named act_1, act_2, ...; build it with "
+                         "helpers.taught.deep_mlp.build_mlp().")
     probe = keras.Model(model.inputs[0], acts)
     x = np.asarray(x, dtype=np.float32)
     chunks = [probe(x[i:i + 1024], training=False) for i in range(0, len(x), 1024)]  # no predict(): no retracing
@@ -325,7 +305,8 @@ def hidden_activations(model, x) -> list[np.ndarray]:
 def _hidden_acts(model):
     layers = [layer for layer in model.layers if layer.name.startswith("act_")]
     if not layers:
-        raise ValueError("The model has no layers named act_1, act_2, ...; build it with build_mlp().")
+        raise ValueError("The model has no layers named act_1, act_2, ...; build it with "
+                         "helpers.taught.deep_mlp.build_mlp().")
     return layers
 
 
@@ -360,7 +341,8 @@ def dead_unit_share(model, x) -> np.ndarray:
     for start in range(0, len(x), 1024):
         zs = hidden_preactivations(model, x[start:start + 1024])
         if len(zs) != len(acts):
-            raise ValueError(f"The model has {len(zs)} dense_i layers but {len(acts)} act_i layers; build it with build_mlp().")
+            raise ValueError(f"The model has {len(zs)} dense_i layers but {len(acts)} act_i layers; build it with "
+                             "helpers.taught.deep_mlp.build_mlp().")
         if alive is None:
             alive = [np.zeros(z.shape[1], dtype=bool) for z in zs]
         for k, (z, act) in enumerate(zip(zs, acts)):
