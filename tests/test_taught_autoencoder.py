@@ -1,9 +1,17 @@
-"""Tests for helpers.models.autoencoder: the tutorial's shapes and parameter counts, PSNR, BCE."""
+"""Tests for helpers.taught.autoencoder, exported from notebook 08: the 5-3-5 and the tutorial's denoising autoencoder,
+the training noise block."""
 
 import numpy as np
 import pytest
 
-from helpers.models import autoencoder as ae
+from helpers.taught import autoencoder as ae
+
+
+def _encoder_of(model):
+    """The encoder half of the denoiser: its input to the layer named "encoding"."""
+    import keras
+
+    return keras.Model(model.inputs[0], model.get_layer("encoding").output, name="encoder")
 
 
 def test_vanilla_5_3_5():
@@ -31,7 +39,7 @@ def test_conv_denoiser_shapes_and_parameters():
     # conv1 320, conv2/conv3/upsample1/upsample2 9,248 each, logits 289
     assert model.count_params() == 320 + 4 * 9248 + 289 == 37601
     assert model.get_layer("conv1_act").negative_slope == pytest.approx(0.1)
-    encoder = ae.encoder_of(model)
+    encoder = _encoder_of(model)
     assert encoder.output_shape == (None, 7, 7, 32)
     out = np.asarray(model(np.random.default_rng(0).random((2, 28, 28, 1)).astype(np.float32)))
     assert out.shape == (2, 28, 28, 1) and out.min() > 0 and out.max() < 1
@@ -40,7 +48,7 @@ def test_conv_denoiser_shapes_and_parameters():
 def test_conv_denoiser_relu_and_other_sizes():
     model = ae.build_conv_denoising_autoencoder(input_shape=(32, 32, 3), filters=8, activation="relu")
     assert model.output_shape == (None, 32, 32, 3)
-    assert ae.encoder_of(model).output_shape == (None, 8, 8, 8)
+    assert _encoder_of(model).output_shape == (None, 8, 8, 8)
     assert type(model.get_layer("conv2_act")).__name__ == "ReLU"
 
 
@@ -53,37 +61,6 @@ def test_conv_denoiser_bad_arguments():
         ae.build_conv_denoising_autoencoder(input_shape=(28, 28))
     with pytest.raises(ValueError, match="alpha"):
         ae.build_conv_denoising_autoencoder(alpha=1.5)
-    import keras
-    with pytest.raises(ValueError, match="encoding"):
-        ae.encoder_of(keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)]))
-
-
-def test_psnr_known_values():
-    clean = np.zeros((2, 4, 4))
-    other = clean.copy()
-    other[0] += 0.1          # MSE 0.01 -> 20 dB
-    other[1] += 0.5          # MSE 0.25 -> 6.0206 dB
-    np.testing.assert_allclose(ae.psnr(clean, other), [20.0, 10 * np.log10(4)], atol=1e-9)
-    assert ae.psnr(clean, clean)[0] == np.inf
-    assert ae.psnr(clean * 255, other * 255, data_range=255)[0] == pytest.approx(20.0)
-    with pytest.raises(ValueError, match="differ in shape"):
-        ae.psnr(clean, clean[:1])
-    with pytest.raises(ValueError, match="data_range"):
-        ae.psnr(clean, other, data_range=0)
-    with pytest.raises(ValueError, match="batch of images"):
-        ae.psnr(np.zeros(3), np.zeros(3))
-
-
-def test_binary_crossentropy_matches_keras():
-    import keras
-
-    rng = np.random.default_rng(0)
-    t = rng.random((3, 5, 5, 1)).astype(np.float32)
-    p = np.clip(rng.random((3, 5, 5, 1)).astype(np.float32), 0, 1)
-    p[0, 0, 0, 0] = 0.0  # clipping path
-    expected = float(np.mean(keras.losses.binary_crossentropy(t, p)))
-    assert ae.binary_crossentropy(t, p) == pytest.approx(expected, rel=1e-4)
-    assert ae.binary_crossentropy(t, t) < ae.binary_crossentropy(t, 1 - t)
 
 
 def test_training_noise_is_new_for_every_batch_and_off_in_inference():
