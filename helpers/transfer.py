@@ -1,14 +1,13 @@
 """Transfer learning and fine-tuning mechanics for notebooks 10 and 11.
 
 The notebooks tell the story (frozen base -> cached features -> small head -> fine-tuning); this
-module holds the repeated mechanics:
+module holds the repeated mechanics (the networks they teach, the scratch baseline and the classifier head, are
+written on notebook 10's page and exported to :mod:`helpers.taught.transfer`):
 
 - :func:`load_image_folder`   a class-folder dataset (``train/cats/*.jpg`` ...) read with
   ``keras.utils.image_dataset_from_directory`` into uint8 arrays, with labels and file paths
 - :func:`extract_features`    run a frozen model once over every image (the IBM talk's
   "bottleneck features"), optionally cached in an ``.npz`` file
-- :func:`build_head`          the tutorials' classifier head: [Flatten] -> Dense 256 ReLU -> Dropout 0.5
-  -> Dense(classes, softmax)
 - :func:`misclassified`       the tutorial's error listing ("No of errors = k/400", true label,
   prediction, confidence)
 - :func:`freeze_all_but`      freeze every layer except the last ``n`` (the tutorial's
@@ -202,44 +201,6 @@ def extract_features(model, images: np.ndarray, preprocess: Callable | None = No
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache_file, features=features)
     return features
-
-
-# --------------------------------------------------------------------------------------- heads
-def build_head(input_shape: Sequence[int], num_classes: int, hidden_units: int = 256, dropout: float = 0.5,
-               name: str = "head", pooling: str = "flatten"):
-    """The tutorials' classifier: [Flatten or GlobalAveragePooling2D] -> Dense(hidden, ReLU) -> Dropout
-    -> Dense(classes, softmax).
-
-    Args:
-        input_shape: shape of one feature sample, e.g. ``(7, 7, 512)`` (a feature map, pooled or
-            flattened first) or ``(1280,)`` (a vector, used as it is).
-        num_classes: output classes (softmax); 2 for cats vs dogs, 3 for the tutorial's vegetables.
-        hidden_units: 256 in the transfer-learning tutorial and the IBM talk, 1024 in the fine-tuning one.
-        dropout: 0.5 in all three.
-        pooling: for a feature-map input: ``"flatten"`` (the tutorials: all h*w*channels values,
-            25,088 for VGG16 at 224) or ``"avg"`` (average over the map: one value per channel).
-
-    Returns:
-        an uncompiled ``keras.Sequential`` named ``name`` (the tutorials' ``models.Sequential()``), layers
-        ``{name}_flatten`` / ``{name}_avg`` (only for a feature-map input), ``{name}_dense``,
-        ``{name}_dropout``, ``{name}_output``. Notebooks 10 and 11 write the same layers on the page
-        and check them against this builder with ``helpers.checks.expect_same_architecture``.
-    """
-    import keras
-    from keras import layers
-
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2 (softmax over classes), got {num_classes}")
-    if pooling not in ("flatten", "avg"):
-        raise ValueError(f"pooling must be 'flatten' or 'avg', got {pooling!r}")
-    stack = [keras.Input(shape=tuple(input_shape), name=f"{name}_input")]
-    if len(input_shape) > 1:
-        stack.append(layers.Flatten(name=f"{name}_flatten") if pooling == "flatten"
-                     else layers.GlobalAveragePooling2D(name=f"{name}_avg"))
-    stack += [layers.Dense(hidden_units, activation="relu", name=f"{name}_dense"),
-              layers.Dropout(dropout, name=f"{name}_dropout"),
-              layers.Dense(num_classes, activation="softmax", name=f"{name}_output")]
-    return keras.Sequential(stack, name=name)
 
 
 # ------------------------------------------------------------------------------------- errors

@@ -8,6 +8,7 @@ import keras
 from PIL import Image
 
 from helpers import transfer
+from helpers.taught.transfer import build_head  # notebook 10's head, the model these mechanics run on
 
 
 def _tiny_cnn(size=16):
@@ -62,31 +63,6 @@ def test_extract_features_and_cache(tmp_path):
         transfer.extract_features(model, images[..., 0])
 
 
-def test_build_head_shapes_and_counts():
-    head = transfer.build_head((7, 7, 512), 3)
-    assert head.output_shape[1:] == (3,)
-    assert head.count_params() == 7 * 7 * 512 * 256 + 256 + 256 * 3 + 3
-    flat = transfer.build_head((1280,), 2, name="h")
-    assert [layer.name for layer in flat.layers] == ["h_dense", "h_dropout", "h_output"]
-    averaged = transfer.build_head((5, 5, 1280), 2, hidden_units=1024, pooling="avg")
-    assert averaged.layers[0].name == "head_avg" and averaged.count_params() == 1280 * 1024 + 1024 + 1024 * 2 + 2
-    with pytest.raises(ValueError):
-        transfer.build_head((10,), 1)
-    with pytest.raises(ValueError, match="pooling"):
-        transfer.build_head((5, 5, 8), 2, pooling="max")
-
-
-def test_build_head_matches_the_tutorials_sequential_code():
-    """The head as the tutorial writes it (models.Sequential, Dense 256 -> Dropout -> softmax) is the builder's."""
-    from keras import layers
-
-    from helpers import checks
-
-    page = keras.Sequential([keras.Input((7, 7, 512)), layers.Flatten(), layers.Dense(256, activation="relu"),
-                             layers.Dropout(0.5), layers.Dense(3, activation="softmax")])
-    assert checks.expect_same_architecture(page, transfer.build_head((7, 7, 512), 3), "head") == 6_423_555
-
-
 def test_misclassified_and_error_line():
     probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
     labels = np.array([0, 0, 1, 1])
@@ -137,7 +113,7 @@ def test_split_model_shares_layers():
 
 
 def test_cached_validation_callback_adds_metrics():
-    head = transfer.build_head((4,), 2)
+    head = build_head((4,), 2)
     x = np.random.default_rng(3).random((6, 4)).astype(np.float32)
     y = np.array([0, 1, 0, 1, 0, 1])
     cb = transfer.cached_validation_callback(head, x, y)
