@@ -5,8 +5,9 @@
   :func:`fixed_size_steps` bring any photo to ``size x size x 3`` numbers (256x256x3 = 196,608);
 - a balanced Cat / Dog / Other sample of real photos for the untrained box: :func:`cat_dog_other_files`;
 - the cost: :func:`sum_of_squared_errors`;
-- training a one-knob model: :func:`one_knob_data`, :func:`one_knob_cost`, :func:`one_knob_gradient`,
-  :func:`brute_force_search` and :func:`gradient_descent`;
+- training a one-knob model: :func:`one_knob_data`, :func:`one_knob_cost`, :func:`one_knob_gradient` and
+  :func:`brute_force_search` (gradient descent itself is written on the page and exported to
+  :mod:`helpers.taught.descent`);
 - the figures: :func:`plot_brute_force` and :func:`plot_descent_runs`.
 
 Everything here is plain NumPy / Pillow / matplotlib (no TensorFlow), so it imports fast and is easy to test.
@@ -230,28 +231,6 @@ def brute_force_search(cost: Callable[[np.ndarray], np.ndarray], low: float, hig
     return float(settings[np.argmin(costs)]), settings, costs
 
 
-def gradient_descent(gradient: Callable[[float], float], start: float, learning_rate: float, steps: int) -> np.ndarray:
-    """Follow the slope downhill: ``w <- w - learning_rate * gradient(w)``, ``steps`` times.
-
-    Returns:
-        float64 ``(steps + 1,)``: the knob setting before each step and after the last one.
-        Stops early (the rest filled with ``nan``) if the value blows up past 1e6.
-    """
-    if learning_rate <= 0:
-        raise ValueError(f"learning_rate must be positive; got {learning_rate}.")
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0; got {steps}.")
-    path = np.full(steps + 1, np.nan)
-    w = float(start)
-    path[0] = w
-    for i in range(1, steps + 1):
-        w = w - learning_rate * float(gradient(w))
-        if not np.isfinite(w) or abs(w) > 1e6:
-            break
-        path[i] = w
-    return path
-
-
 def critical_learning_rate(x) -> float:
     """Largest learning rate for which gradient descent on :func:`one_knob_cost` still converges.
 
@@ -294,7 +273,8 @@ def plot_descent_runs(cost: Callable[[np.ndarray], np.ndarray], runs: Mapping[st
 
     Args:
         cost: vectorised cost function of the knob.
-        runs: ``{label: (learning_rate, path)}`` with ``path`` from :func:`gradient_descent`.
+        runs: ``{label: (learning_rate, path)}`` with ``path`` from notebook 01's ``gradient_descent``
+            (:func:`helpers.taught.descent.gradient_descent`).
         w_range: knob range to draw the bowl over (default: around all paths).
         minimum: the bottom of the bowl, marked in every panel.
     Returns:

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from helpers import basics
+from helpers.taught.descent import gradient_descent  # notebook 01's loop, drawn by plot_descent_runs
 
 
 def test_softmax_sums_to_one_and_keeps_order():
@@ -107,27 +108,6 @@ def test_brute_force_finds_the_bottom():
         basics.brute_force_search(lambda w: w, 1, 0)
 
 
-def test_gradient_descent_small_right_large_learning_rates():
-    x, y = basics.one_knob_data()
-    bottom = basics.best_knob(x, y)
-    grad = lambda w: basics.one_knob_gradient(w, x, y)  # noqa: E731
-    critical = basics.critical_learning_rate(x)
-    slow = basics.gradient_descent(grad, -1.0, 0.03 * critical, 20)
-    good = basics.gradient_descent(grad, -1.0, 0.4 * critical, 20)
-    jumpy = basics.gradient_descent(grad, -1.0, 0.9 * critical, 20)
-    wild = basics.gradient_descent(grad, -1.0, 1.5 * critical, 200)
-    assert good.shape == (21,) and good[0] == -1.0
-    assert abs(good[-1] - bottom) < 1e-3
-    assert abs(slow[-1] - bottom) > 0.5  # too small: still far away
-    assert np.all(np.diff(slow) > 0)  # ... but always moving towards the bottom
-    assert jumpy[1] > bottom  # too large: jumps past the bottom (overshoot) ...
-    assert np.any(np.sign(np.diff(jumpy)) < 0)  # ... and comes back
-    assert abs(jumpy[-1] - bottom) < abs(jumpy[0] - bottom)  # yet still converges, slowly
-    assert np.isnan(wild[-1])  # past 2/curvature it diverges and stops
-    with pytest.raises(ValueError, match="learning_rate"):
-        basics.gradient_descent(grad, 0.0, 0.0, 5)
-
-
 def test_figures_return_figures():
     import matplotlib.pyplot as plt
 
@@ -137,8 +117,8 @@ def test_figures_return_figures():
     best, settings, costs = basics.brute_force_search(cost, 0, 6)
     fig = basics.plot_brute_force(settings, costs, best)
     assert isinstance(fig, plt.Figure)
-    runs = {"small": (0.005, basics.gradient_descent(grad, -1, 0.005, 10)),
-            "large": (0.2, basics.gradient_descent(grad, -1, 0.2, 10))}
+    runs = {"small": (0.005, gradient_descent(grad, -1, 0.005, 10)),
+            "large": (0.2, gradient_descent(grad, -1, 0.2, 10))}
     fig2 = basics.plot_descent_runs(cost, runs, minimum=best)
     assert len(fig2.axes) == 3
     with pytest.raises(ValueError):
