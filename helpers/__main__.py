@@ -1,6 +1,6 @@
-"""``python -m helpers``: the course runner (see :mod:`helpers.course.runner`)."""
+"""``python -m helpers``: the course's command line (see :mod:`helpers.course.cli`)."""
 
-from helpers.course.runner import main
+from helpers.course.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -8,7 +8,7 @@ import nbformat
 import numpy as np
 
 from helpers import training
-from helpers.course import batch_report, runner
+from helpers.course import batch_report, cli, runner
 
 
 def test_epoch_line_stores_history_only_under_the_runner(tmp_path, monkeypatch, capsys):
@@ -45,7 +45,7 @@ def test_batch_report_overlays_curves_and_plots_metrics_against_the_grid(tmp_pat
     nb.metadata["language_info"] = {"name": "python"}
     nbformat.write(nb, folder / "01_curves.ipynb")
     out = tmp_path / "out"
-    assert runner.main(["run", "--notebooks-dir", str(folder), "--grid", "RATE=0.3,0.6,0.9", "--output", str(out)]) == 0
+    assert cli.main(["run", "--notebooks-dir", str(folder), "--grid", "RATE=0.3,0.6,0.9", "--output", str(out)]) == 0
     report = (out / "report.md").read_text()
     assert "![curves_net](curves_net.png)" in report
     assert "![final_val_loss_vs_RATE](final_val_loss_vs_RATE.png)" in report

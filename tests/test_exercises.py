@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from helpers import exercises
-from helpers.exercises import progress, selfcheck
+from helpers.exercises import cell_runner, progress, selfcheck
 from helpers.exercises.core import ERROR, NOT_ATTEMPTED, NOT_YET, PASSED, Exercise, Trial, Wrong, evaluate
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -27,7 +27,7 @@ def notebook_path(nn: str) -> Path:
 
 def stub_namespace(nn: str) -> dict:
     """The notebook's exercise cells run as stored (stubs), as the progress command runs them."""
-    namespace, error = progress.run_cells(progress.exercise_cells(nbformat.read(notebook_path(nn), as_version=4)), nn)
+    namespace, error = cell_runner.run_cells(progress.exercise_cells(nbformat.read(notebook_path(nn), as_version=4)), nn)
     assert error is None, error
     return namespace
 
@@ -204,7 +204,7 @@ def test_progress_reports_a_learner_copy(tmp_path, capsys):
     cells[0].source = "import numpy as np\n" + inspect.getsource(first.solution)  # the learner solved the first one
     cells[-1].source = "def broken(:\n" + cells[-1].source  # and broke the last cell
     nbformat.write(notebook, tmp_path / notebook_path(nn).name)
-    results = progress.notebook_progress(tmp_path / notebook_path(nn).name)
+    results = cell_runner.notebook_progress(tmp_path / notebook_path(nn).name)
     status = {r.exercise_id: r.status for r in results}
     assert status[ids[0]] == PASSED
     assert status[ids[-1]] == ERROR
@@ -214,7 +214,7 @@ def test_progress_reports_a_learner_copy(tmp_path, capsys):
 
 
 def test_progress_command_on_the_stored_notebooks(capsys):
-    from helpers.course.runner import main
+    from helpers.course.cli import main
 
     assert main(["progress", NOTEBOOKS_WITH_EXERCISES[0]]) == 0
     out = capsys.readouterr().out

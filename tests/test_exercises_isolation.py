@@ -1,4 +1,5 @@
-"""The learner's code cannot hang, end or fool an exercise check (helpers/exercises/isolation.py, core.py, progress.py).
+"""The learner's code cannot hang, end or fool an exercise check (helpers/exercises/isolation.py, core.py,
+cell_runner.py; the progress command of helpers/course/progress.py).
 
 Each test builds the learner's function itself, runs the real check on it, and asserts the outcome and the words of
 the message, within a bounded time: ``sys.exit`` and other ``BaseException``\\ s become the learner's error, a function
@@ -14,13 +15,14 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
 from helpers import exercises
-from helpers.exercises import isolation, progress
+from helpers.exercises import cell_runner, isolation
 from helpers.exercises.core import ERROR, NOT_YET, Exercise, Trial, evaluate
 
 SSE = "01.2"  # sum_of_squared_errors: the right answer for ([0, 1, 0, 0], [0.1, 0.5, 0.3, 0.2]) is 0.39
@@ -330,17 +332,17 @@ def test_bounded_says_how_much_was_cut():
 
 # --- the progress command -----------------------------------------------------------------------------------------
 def test_run_cells_names_exit_and_stops_a_cell_that_never_ends():
-    namespace, error = progress.run_cells(["def f():\n    return 1\n", "exit(0)\n", "def g():\n    return 2\n"], "nb")
+    namespace, error = cell_runner.run_cells(["def f():\n    return 1\n", "exit(0)\n", "def g():\n    return 2\n"], "nb")
     assert "f" in namespace and "g" not in namespace
     assert "exercise cell 2 called sys.exit(0)" in error
-    (namespace, error), seconds = timed(lambda: progress.run_cells(["while True:\n    pass\n"], "nb", time_limit=0.5))
+    (namespace, error), seconds = timed(lambda: cell_runner.run_cells(["while True:\n    pass\n"], "nb", time_limit=0.5))
     assert seconds < 3 and "exercise cell 1 did not finish within 0.5 s" in error
     no_timer_left()
 
 
 def learner_copy(tmp_path, name: str, cells: list[str]):
     """Notebook 01 with its three exercise cells replaced by ``cells`` (the learner's versions), saved as ``name``."""
-    source = next((progress.Path(__file__).resolve().parents[1] / "notebooks").glob("01_*.ipynb"))
+    source = next((Path(__file__).resolve().parents[1] / "notebooks").glob("01_*.ipynb"))
     notebook = nbformat.read(source, as_version=4)
     exercise = [c for c in notebook.cells if c.cell_type == "code" and "exercise" in c.metadata.get("tags", [])]
     for cell, text in zip(exercise, cells):
@@ -351,7 +353,7 @@ def learner_copy(tmp_path, name: str, cells: list[str]):
 
 
 def test_progress_reports_sys_exit_exit_and_a_hung_notebook(tmp_path, capsys):
-    from helpers.course.runner import main
+    from helpers.course.cli import main
 
     exits = learner_copy(tmp_path, "01_exits.ipynb", [
         "import numpy as np\ndef softmax(scores):\n    np.allclose = lambda *a, **k: True\n    return scores\n",

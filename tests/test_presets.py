@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.course import presets, runner
+from helpers.course import cli, presets, runner
 from helpers.course.presets import Preset
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -74,7 +74,7 @@ def fixture_presets(monkeypatch):
 
 
 def plan(*argv):
-    args = runner.build_parser().parse_args(runner.normalize_param_argv(
+    args = cli.build_parser().parse_args(runner.normalize_param_argv(
         ["run", "--notebooks-dir", str(FIXTURES), *argv]))
     return runner.plan_executions(args)
 
@@ -107,14 +107,14 @@ def test_preset_with_unknown_parameter_is_refused(fixture_presets):
 
 def test_preset_runs_end_to_end(fixture_presets, tmp_path):
     out = tmp_path / "out"
-    assert runner.main(["run", "01", "--notebooks-dir", str(FIXTURES), "--preset", "double",
+    assert cli.main(["run", "01", "--notebooks-dir", str(FIXTURES), "--preset", "double",
                         "--output", str(out)]) == 0
     metrics = json.loads((out / "01_metrics__double.metrics.json").read_text())
     assert metrics["score"] == 40 and metrics["label"] == "preset"
 
 
 def test_list_shows_presets_with_their_command(fixture_presets, capsys):
-    assert runner.main(["list", "--notebooks-dir", str(FIXTURES)]) == 0
+    assert cli.main(["list", "--notebooks-dir", str(FIXTURES)]) == 0
     out = capsys.readouterr().out
     assert "preset double: scale 4, with a label" in out
     assert "SCALE=4 LABEL=preset" in out and "python -m helpers run 01 --preset double" in out
@@ -156,7 +156,7 @@ def test_varied_run_reports_a_missed_threshold_and_keeps_its_metrics(tmp_path, m
 
     def run(name, *argv):
         out = tmp_path / name
-        status = runner.main(["run", "--notebooks-dir", str(folder), "--output", str(out), *argv])
+        status = cli.main(["run", "--notebooks-dir", str(folder), "--output", str(out), *argv])
         return status, next(csv.DictReader(open(out / "summary.csv")))
 
     status, row = run("defaults")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.course import runner
+from helpers.course import cli, runner
 from helpers.course.runner import Execution, UsageError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -26,7 +26,7 @@ FAILS_NB = FIXTURES / "02_fails.ipynb"
 def run_cli(*args):
     """Call ``python -m helpers`` in-process on the fixture notebooks; return the exit status."""
     command, *rest = args
-    return runner.main([command, "--notebooks-dir", str(FIXTURES), *rest])
+    return cli.main([command, "--notebooks-dir", str(FIXTURES), *rest])
 
 
 def fixture_files():
@@ -55,7 +55,7 @@ def test_normalize_param_argv_joins_name_and_value():
 
 
 def test_parse_params_both_forms_last_wins():
-    args = runner.build_parser().parse_args(
+    args = cli.build_parser().parse_args(
         runner.normalize_param_argv(["run", "-p", "EPOCHS", "3", "-p", "RATE=0.5", "-p", "EPOCHS=4", "x"]))
     assert runner.parse_params(args.param) == {"EPOCHS": 4, "RATE": 0.5}
     assert args.notebooks == ["x"]
@@ -153,7 +153,7 @@ def test_list_prints_parameters_and_defaults(capsys):
 def test_plan_applies_precedence_and_grid(tmp_path):
     params_file = tmp_path / "params.yaml"
     params_file.write_text("LABEL: common\nUSE_BONUS: true\n01_metrics:\n  LABEL: section\n")
-    args = runner.build_parser().parse_args(runner.normalize_param_argv([
+    args = cli.build_parser().parse_args(runner.normalize_param_argv([
         "run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file),
         "-p", "USE_BONUS", "false", "--grid", "SCALE=1,3"]))
     plan = runner.plan_executions(args)
@@ -184,7 +184,7 @@ def test_unknown_parameter_rejected_listing_valid_ones(tmp_path, capsys):
 def test_params_file_top_level_keys_apply_where_defined(tmp_path):
     params_file = tmp_path / "params.yaml"
     params_file.write_text("SCALE: 3\nMESSAGE: from the file\n")  # SCALE only in 01, MESSAGE only in 02
-    args = runner.build_parser().parse_args(runner.normalize_param_argv([
+    args = cli.build_parser().parse_args(runner.normalize_param_argv([
         "run", "01", "02", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
     first, second = runner.plan_executions(args)
     assert first.parameters == {"SCALE": 3} and second.parameters == {"MESSAGE": "from the file"}
@@ -210,7 +210,7 @@ def test_value_outside_the_choices_is_refused_listing_them(tmp_path, capsys, mon
     assert run_cli("run", "01", "--grid", "LABEL=demo,Other", "--output", str(out)) == 2
     assert "LABEL='Other' is not one of the valid choices" in capsys.readouterr().err
     assert not out.exists()
-    args = runner.build_parser().parse_args(["run", "01", "--notebooks-dir", str(FIXTURES), "--grid", "LABEL=demo,other"])
+    args = cli.build_parser().parse_args(["run", "01", "--notebooks-dir", str(FIXTURES), "--grid", "LABEL=demo,other"])
     assert len(runner.plan_executions(args)) == 2
 
 
@@ -285,15 +285,15 @@ def test_params_file_reads_yaml12_scalars_and_types_are_checked(tmp_path):
     params_file = tmp_path / "params.yaml"
     params_file.write_text("USE_BONUS: no\n")  # refused as on the command line, saying why and where
     with pytest.raises(UsageError, match=r"params.yaml: value 'no' \(line 1\) is ambiguous: YAML 1.1 reads it as a boolean"):
-        runner.plan_executions(runner.build_parser().parse_args(
+        runner.plan_executions(cli.build_parser().parse_args(
             ["run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
     params_file.write_text("SCALE: 010\n")
     with pytest.raises(UsageError, match="'010' .line 1. is ambiguous: YAML 1.1 reads a leading 0 as octal"):
-        runner.plan_executions(runner.build_parser().parse_args(
+        runner.plan_executions(cli.build_parser().parse_args(
             ["run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
     params_file.write_text("SCALE: '010'\n")  # quoted: plainly text, and then of the wrong type
     with pytest.raises(UsageError, match="SCALE='010' is a str, but its default 2 is an int"):
-        runner.plan_executions(runner.build_parser().parse_args(
+        runner.plan_executions(cli.build_parser().parse_args(
             ["run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
 
 
@@ -305,7 +305,7 @@ def test_params_file_reads_yaml12_scalars_and_types_are_checked(tmp_path):
 ])
 def test_values_must_have_the_type_of_the_default(argv, message):
     with pytest.raises(UsageError, match=re.escape(message)):
-        runner.plan_executions(runner.build_parser().parse_args(runner.normalize_param_argv(
+        runner.plan_executions(cli.build_parser().parse_args(runner.normalize_param_argv(
             ["run", "01", "--notebooks-dir", str(FIXTURES), *argv])))
 
 
@@ -317,9 +317,9 @@ def test_values_must_have_the_type_of_the_default(argv, message):
 def test_none_defaults_have_a_type_and_none_needs_a_meaning(argv, message):
     """05's TRAIN_SAMPLES (default None) takes None or an int; EPOCHS (default 20) gives None no meaning."""
     with pytest.raises(UsageError, match=re.escape(message)):
-        runner.plan_executions(runner.build_parser().parse_args(runner.normalize_param_argv(["run", "05", *argv])))
+        runner.plan_executions(cli.build_parser().parse_args(runner.normalize_param_argv(["run", "05", *argv])))
     for ok in (["-p", "TRAIN_SAMPLES", "1000"], ["-p", "TRAIN_SAMPLES", "None"], ["-p", "LL_INIT_STDDEV", "1"]):
-        runner.plan_executions(runner.build_parser().parse_args(runner.normalize_param_argv(["run", "05", *ok])))
+        runner.plan_executions(cli.build_parser().parse_args(runner.normalize_param_argv(["run", "05", *ok])))
 
 
 def test_timeout_stops_a_sleeping_notebook(tmp_path):
@@ -332,7 +332,7 @@ def test_timeout_stops_a_sleeping_notebook(tmp_path):
                 nbformat.v4.new_code_cell("import time\ntime.sleep(SECONDS)")]
     nbformat.write(nb, notebook)
     out = tmp_path / "out"
-    assert runner.main(["run", "--notebooks-dir", str(notebook.parent), "--timeout", "2", "--output", str(out)]) == 1
+    assert cli.main(["run", "--notebooks-dir", str(notebook.parent), "--timeout", "2", "--output", str(out)]) == 1
     rows = list(csv.DictReader(open(out / "summary.csv")))
     assert rows[0]["status"] == "timed out" and "time.sleep(SECONDS)" in rows[0]["error"]
     assert float(rows[0]["wall_time_s"]) < 25
@@ -723,7 +723,7 @@ def test_data_sources_recorded_in_the_kernel_reach_card_summary_and_notebook(tmp
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, folder / "01_toy.ipynb")
     out = tmp_path / "out"
-    assert runner.main(["run", "--notebooks-dir", str(folder), "--output", str(out)]) == 0
+    assert cli.main(["run", "--notebooks-dir", str(folder), "--output", str(out)]) == 0
     card = json.loads((out / "01_toy.run.json").read_text())["card"]
     (source,) = card["data_sources"]
     assert source["dataset"] == "Toy" and source["source"] == "mirror"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers.course import cli as course_cli
 from helpers.course import presets, runner
 from helpers.course.runner import UsageError, planning
 
@@ -56,12 +57,12 @@ def toy(tmp_path):
 def cli(toy, *argv, capsys):
     """Run ``python -m helpers run`` in-process on the toy notebooks; (exit status, stderr, seconds, peak MB)."""
     nbs, out = toy
-    runner.build_parser()  # imports the sub-commands' modules and YAML: one-off work, not the case's
+    course_cli.build_parser()  # imports the sub-commands' modules and YAML: one-off work, not the case's
     runner.parse_value("1")
     tracemalloc.start()
     start = time.perf_counter()
     try:
-        status = runner.main(["run", "--notebooks-dir", str(nbs), "--output", str(out), *argv])
+        status = course_cli.main(["run", "--notebooks-dir", str(nbs), "--output", str(out), *argv])
     finally:
         seconds = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1] / 1e6
@@ -132,7 +133,7 @@ def test_a_plain_alias_and_a_merge_key_are_refused_too(toy, tmp_path, capsys):
 
 
 def test_quoted_ampersand_and_star_are_text(toy, tmp_path):
-    plan = runner.plan_executions(runner.build_parser().parse_args(
+    plan = runner.plan_executions(course_cli.build_parser().parse_args(
         ["run", "01_toy", "--notebooks-dir", str(toy[0]),
          "--params-file", params_file(tmp_path, "PHOTO: '&a *b'\n")]))
     assert plan[0].parameters == {"PHOTO": "&a *b"}
@@ -238,7 +239,7 @@ def test_densest_params_file_under_the_limit_reads_in_bounded_time(toy, tmp_path
     count = planning.MAX_PARAMS_FILE_BYTES // 2 - 20
     dense = "01_toy:\n  LAYERS: [" + ",".join(["1"] * count) + "]\n"
     assert len(dense) <= planning.MAX_PARAMS_FILE_BYTES
-    args = runner.build_parser().parse_args(["run", "01_toy", "--notebooks-dir", str(toy[0]),
+    args = course_cli.build_parser().parse_args(["run", "01_toy", "--notebooks-dir", str(toy[0]),
                                              "--params-file", params_file(tmp_path, dense)])
     start = time.perf_counter()
     plan = runner.plan_executions(args)
@@ -290,14 +291,14 @@ def test_output_reached_through_links_is_refused(toy, tmp_path, capsys):
 def test_default_output_folder_inside_the_notebooks_folder_is_refused(toy, monkeypatch, capsys):
     nbs, _ = toy
     monkeypatch.chdir(nbs)
-    assert runner.main(["run", "--notebooks-dir", str(nbs)]) == 2
+    assert course_cli.main(["run", "--notebooks-dir", str(nbs)]) == 2
     assert "the default output folder" in capsys.readouterr().err
     assert not (nbs / "runs").exists()
 
 
 def test_an_output_folder_beside_the_notebooks_is_fine(toy):
     nbs, out = toy
-    executions = runner.plan_executions(runner.build_parser().parse_args(["run", "--notebooks-dir", str(nbs)]))
+    executions = runner.plan_executions(course_cli.build_parser().parse_args(["run", "--notebooks-dir", str(nbs)]))
     runner.check_output_folder(str(out), executions)
     runner.check_output_folder(str(nbs.parent), executions)  # the folder above: copies go beside nbs/, not in it
 
@@ -314,13 +315,13 @@ def test_an_option_of_the_runner_is_not_taken_as_a_value(toy, capsys, value):
 def test_quoted_option_text_is_a_value(toy):
     nbs, _ = toy
     for argv in (["-p", "PHOTO=--overwrite"], ["-p", "PHOTO", "'--overwrite'"], ["--param", "PHOTO=--overwrite"]):
-        args = runner.build_parser().parse_args(runner.normalize_param_argv(
-            ["run", "01_toy", "--notebooks-dir", str(nbs), *argv], runner.build_parser().run_options))
+        args = course_cli.build_parser().parse_args(runner.normalize_param_argv(
+            ["run", "01_toy", "--notebooks-dir", str(nbs), *argv], course_cli.build_parser().run_options))
         assert runner.plan_executions(args)[0].parameters == {"PHOTO": "--overwrite"}
 
 
 def test_a_negative_number_is_a_value_not_an_option():
-    options = runner.build_parser().run_options
+    options = course_cli.build_parser().run_options
     assert runner.normalize_param_argv(["run", "-p", "SEED", "-1"], options) == ["run", "-p", "SEED=-1"]
     assert not runner.is_option("-1", options) and not runner.is_option("-x", options)
     assert runner.is_option("--max-exec", options) and runner.is_option("--param", options)
@@ -330,7 +331,7 @@ def test_a_negative_number_is_a_value_not_an_option():
 
 
 def plan_course(*argv):
-    return runner.plan_executions(runner.build_parser().parse_args(runner.normalize_param_argv(["run", *argv])))
+    return runner.plan_executions(course_cli.build_parser().parse_args(runner.normalize_param_argv(["run", *argv])))
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -397,7 +398,7 @@ def test_notebooks_are_parsed_once_per_content(tmp_path, monkeypatch):
     original = planning._read_notebook_parameters
     monkeypatch.setattr(planning, "_read_notebook_parameters", lambda path: reads.append(path) or original(path))
     grid = ",".join(str(n) for n in range(1, 501))
-    plan = runner.plan_executions(runner.build_parser().parse_args(
+    plan = runner.plan_executions(course_cli.build_parser().parse_args(
         ["run", "--notebooks-dir", str(folder), "--grid", f"EPOCHS={grid}", "-p", "PHOTO=dog"]))
     assert len(plan) == 500 and len(reads) <= 1
     notebook = folder / "01_toy.ipynb"
@@ -453,7 +454,7 @@ def test_the_cap_counts_every_notebook_and_preset_grid(toy, monkeypatch, capsys)
 
 def test_a_long_grid_value_gives_a_bounded_unique_file_name(toy):
     long_a, long_b = "a" * 300 + "1", "a" * 300 + "2"
-    plan = runner.plan_executions(runner.build_parser().parse_args(
+    plan = runner.plan_executions(course_cli.build_parser().parse_args(
         ["run", "01_toy", "--notebooks-dir", str(toy[0]), "--grid", f"PHOTO={long_a},{long_b}"]))
     stems = [e.stem for e in plan]
     assert len(set(stems)) == 2 and all(len(s) <= planning.MAX_STEM_CHARS for s in stems)
@@ -530,7 +531,7 @@ def test_fuzzed_params_files_end_in_a_usage_error_or_a_plan(tmp_path):
     for case in range(400):
         text = random_document(rng)
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
-        args = runner.build_parser().parse_args(["run", "--notebooks-dir", str(nbs), "--params-file", str(path)])
+        args = course_cli.build_parser().parse_args(["run", "--notebooks-dir", str(nbs), "--params-file", str(path)])
         began = time.perf_counter()
         try:
             plan = runner.plan_executions(args)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from helpers.course import presets, website, website_pages
-from helpers.course.runner import build_parser, discover_notebooks
+from helpers.course.cli import build_parser
+from helpers.course.runner import discover_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = discover_notebooks(ROOT / "notebooks")

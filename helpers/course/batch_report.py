@@ -63,7 +63,7 @@ def varied_parameters(executions) -> list[str]:
 
 def _pyplot():
     """matplotlib.pyplot on the file-only Agg backend (the runner draws figures for files, never a window)."""
-    import matplotlib
+    import matplotlib  # heavy: loaded only when a batch report draws figures
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

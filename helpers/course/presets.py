@@ -20,6 +20,8 @@ so the notebook's reproduction table and this file agree.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -381,8 +383,6 @@ def papermill_command(stem: str, name: str, output: str | None = None) -> str:
     Values are written the way papermill's ``-p`` parses them (``True``, ``None``, ``0.001``); a list is
     passed with ``-y`` as YAML. Grids have no papermill form: use the course runner for those.
     """
-    import json
-
     preset = get_preset(stem, name)
     if preset.grid:
         raise ValueError(f"preset {name!r} of {stem} is a grid: run it with python -m helpers run {stem[:2]} --preset {name}")
@@ -564,8 +564,6 @@ RANGES: dict[str, dict[str, Range]] = {
 def range_for(stem: str, name: str) -> Range | None:
     """The range of parameter ``name`` of notebook ``stem``: its notebook's entry, else the first rule whose pattern
     matches the whole name; None when neither has one (the value must still be finite)."""
-    import re
-
     own = RANGES.get(stem, {})
     if name in own:
         return own[name]

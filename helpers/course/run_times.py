@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import argparse
 import json
 import platform
 import re
 from pathlib import Path
 
 from helpers.course.paths import NOTEBOOKS_DIR, README
+from helpers.course.runner.planning import UsageError
 
 TIMES_FILE = NOTEBOOKS_DIR / "run_times.json"
 RUN_TIME_PARAGRAPH = re.compile(r"\*\*Run time[:.]\*\*.*?(?=\n\s*\n|\Z)", re.S)
@@ -115,3 +117,26 @@ def record(run_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR, readme: Path = RE
         apply_to_notebook(Path(notebooks_dir) / f"{stem}.ipynb", value, measured)
     readme.write_text(apply_to_readme(readme.read_text(encoding="utf-8"), seconds, measured), encoding="utf-8")
     return seconds
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Register the ``record-times`` sub-command (see :mod:`helpers.course.cli`)."""
+    times = sub.add_parser("record-times", help="store a default run's wall times and update README and notebooks",
+                           description="Read RUN_DIR/summary.csv of 'python -m helpers run' (all notebooks, defaults), "
+                                       "store the wall times in notebooks/run_times.json and rewrite the README's "
+                                       "run-time column and each notebook's '**Run time:**' line from them.")
+    times.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="output folder of a default course run")
+    times.set_defaults(handler=command_record_times)
+
+
+def command_record_times(args: argparse.Namespace) -> int:
+    """Store a default run's timings and rewrite the README and the notebooks' run-time lines."""
+    try:
+        seconds = record(args.run_dir)
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    for stem, value in seconds.items():
+        print(f"{stem:<36} {format_duration(value)}")
+    print(f"{'total':<36} {format_duration(sum(seconds.values()))}  (written to {TIMES_FILE.name}, "
+          "README.md and the notebooks' first cells)")
+    return 0

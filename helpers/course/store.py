@@ -21,11 +21,13 @@ opens clean. A stored notebook is untrusted, so its widget cells show their PNG 
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 from helpers.course import run_times
 from helpers.course.paths import NOTEBOOKS_DIR, REPO_ROOT
+from helpers.course.runner.planning import UsageError
 
 KERNEL_DISPLAY_NAME = "Python 3 (ipykernel)"
 WIDGET_STATE_DIR = REPO_ROOT / "docs" / "widget_state"
@@ -91,3 +93,23 @@ def store(run_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR,
             state_file.unlink(missing_ok=True)
     run_times.record(run_dir, notebooks_dir)
     return stems
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Register the ``store`` sub-command (see :mod:`helpers.course.cli`)."""
+    stored = sub.add_parser("store", help="store a default run's executed notebooks as the course's notebooks",
+                            description="Copy the executed notebooks of RUN_DIR (a default run of every notebook) over "
+                                        "notebooks/, written as JupyterLab writes them, then record their run times "
+                                        "(as record-times does).")
+    stored.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="output folder of a default course run")
+    stored.set_defaults(handler=command_store)
+
+
+def command_store(args: argparse.Namespace) -> int:
+    """Store a default run's executed notebooks as the course's notebooks, then record the run times."""
+    try:
+        stems = store(args.run_dir)
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"stored {len(stems)} notebooks from {args.run_dir} into notebooks/ and recorded their run times")
+    return 0

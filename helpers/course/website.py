@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from helpers.course.paths import README, REPO_ROOT
+from helpers.course.runner.planning import UsageError, discover_notebooks
 from helpers.course.store import with_widget_state
 from helpers.course.website_pages import SiteError, course_facts, index_page, run_box
 
@@ -109,18 +110,17 @@ def build_site(notebooks: list[Path], output: Path = DEFAULT_OUTPUT, work_dir: P
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Register the ``site`` sub-command on the runner's parser."""
+    """Register the ``site`` sub-command (see :mod:`helpers.course.cli`)."""
     site = sub.add_parser("site", parents=[common], help="build the course website from the stored notebooks",
                           description=__doc__.split("\n\n", 1)[1])
     site.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, metavar="DIR",
                       help="folder to write the site into (replaced; default: %(default)s)")
     site.add_argument("--jobs", type=int, default=1, metavar="N", help="Sphinx processes (default: %(default)s)")
+    site.set_defaults(handler=command_site)
 
 
 def command_site(args: argparse.Namespace) -> int:
     """Build the site; print where it is and how to open it."""
-    from helpers.course.runner import UsageError, discover_notebooks
-
     start = time.perf_counter()
     try:
         index = build_site(discover_notebooks(Path(args.notebooks_dir)), args.output, jobs=args.jobs)

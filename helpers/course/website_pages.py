@@ -18,6 +18,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.course import presets
+from helpers.course.run_times import format_duration
+
 TITLE_RE = re.compile(r"^#\s+(?:(\d+)\s*·\s*)?(.+?)\s*$", re.M)
 LEARN_MARKER = "**What you will learn**"
 README_SECTION = "## The notebooks"
@@ -99,8 +102,6 @@ def readme_rows(readme: Path) -> dict[str, dict[str, str]]:
 
 def run_times(times_file: Path) -> dict[str, str]:
     """``{stem: "45 s"}`` from ``notebooks/run_times.json``; empty when the file does not exist yet."""
-    from helpers.course.run_times import format_duration
-
     if not Path(times_file).is_file():
         return {}
     try:
@@ -165,8 +166,6 @@ def commented(lines: list[tuple[str, str]]) -> list[str]:
 
 def run_box(stem: str, download_path: str) -> str:
     """The "Run it yourself" admonition of one notebook page (MyST Markdown)."""
-    from helpers.course import presets
-
     number = stem.split("_", 1)[0]
     runner = [(f"python -m helpers run {number}", "the defaults")]
     papermill = [(f"papermill {stem}.ipynb {stem}_out.ipynb", "the defaults")]

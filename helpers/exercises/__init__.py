@@ -30,7 +30,8 @@ How the course adds an exercise (contributors):
    message must contain.
 
 ``python -m helpers progress`` runs the exercise cells of the learner's copies of the notebooks through their
-checks and prints which pass (see :mod:`helpers.exercises.progress`).
+checks and prints which pass (the command: :mod:`helpers.course.progress`; the process that checks one notebook:
+:mod:`helpers.exercises.cell_runner`).
 """
 
 from __future__ import annotations

@@ -18,15 +18,20 @@ kernel for its core. The workers of one machine share its cores (each kernel pin
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
 import uuid
 from pathlib import Path
 
-from helpers.course.runner import (DEFAULT_NOTEBOOKS_DIR, Execution, UsageError, core_shares, describe_error, pin_to_cores,
-                            quiet_papermill, resume_from_record, run_execution)
+import psutil
+
+from helpers.course.runner.execution import (core_shares, describe_error, pin_to_cores, quiet_papermill,
+                                             resume_from_record, run_execution)
+from helpers.course.runner.planning import DEFAULT_NOTEBOOKS_DIR, Execution, UsageError
 
 CONNECT_TIMEOUT_S = 10
 STOP_POLL_S = 1.0    # how often a running task looks at the batch's stop event
@@ -38,7 +43,7 @@ def connect(scheduler: str, jobs: int):
     """A ``distributed.Client`` for ``scheduler`` ("local": a LocalCluster of ``jobs`` workers); a UsageError
     (exit status 2, before anything runs) when the scheduler cannot be reached."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # heavy and optional (--scheduler only)
     except ImportError:
         raise UsageError("--scheduler needs Dask distributed: pip install -r requirements.txt") from None
     if scheduler == "local":
@@ -66,8 +71,6 @@ def connect(scheduler: str, jobs: int):
 
 def _leave_terminal_group() -> None:
     """Run on a LocalCluster worker: start its own session, out of the terminal's process group."""
-    import os
-
     try:
         os.setsid()
     except OSError:  # already a session leader
@@ -96,7 +99,7 @@ def _pin_worker(placement: dict[str, tuple[int, int]]) -> None:
     """Give this worker process its share of its machine's cores (its kernels inherit the affinity and use
     that many threads), so N workers on N cores do not oversubscribe."""
     try:
-        from distributed import get_worker
+        from distributed import get_worker  # optional: present on a Dask worker
 
         index, count = placement[get_worker().address]
     except (ImportError, ValueError, KeyError):
@@ -109,10 +112,6 @@ def interrupt_kernels(grace_s: float = KERNEL_GRACE_S) -> int:
     """Interrupt every kernel this worker process started (its running cell raises KeyboardInterrupt, papermill
     saves the partial notebook and shuts the kernel down); kill one still alive after ``grace_s``. Returns how
     many kernels there were."""
-    import signal
-
-    import psutil
-
     kernels = [child for child in psutil.Process().children()
                if any("ipykernel" in part for part in _cmdline(child))]
     for kernel in kernels:
@@ -130,8 +129,6 @@ def interrupt_kernels(grace_s: float = KERNEL_GRACE_S) -> int:
 
 
 def _cmdline(process) -> list[str]:
-    import psutil
-
     try:
         return process.cmdline()
     except psutil.Error:
@@ -160,7 +157,7 @@ def execute_remotely(execution: Execution, notebook_bytes: bytes, kernel: str, t
     """
     stop = None
     if stop_name:
-        from distributed import Event
+        from distributed import Event  # optional: only on a Dask worker
 
         stop = Event(stop_name)
         if stop.is_set():
@@ -200,7 +197,7 @@ def run_on_dask(executions: list[Execution], output_dir: Path, kernel: str, time
     waits up to :data:`STOP_GRACE_S` for that; a second Ctrl-C leaves at once (running rows then say the
     partial notebook stayed on the worker).
     """
-    from distributed import Event, as_completed
+    from distributed import Event, as_completed  # heavy and optional (--scheduler only)
     from tqdm.auto import tqdm
 
     todo = [e for e in executions if not (resume and resume_from_record(e, output_dir))]

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 from helpers.checks import CHECKED_ENV, REPORT_ENV
+from helpers.course import run_record
 from helpers.report import METRICS_ENV, OUTPUT_ENV as OUTPUT_DIR_ENV  # the runner-notebook contract: one home
 from helpers.sources import SOURCES_FILE_ENV
 from helpers.course.runner.planning import Execution, notebook_parameters
@@ -30,6 +33,7 @@ def kernel_options() -> dict[str, Any]:
     Recent ipykernel warns on stderr for every unencrypted TCP kernel; asking jupyter_client to
     provision CurveZMQ keys (``transport_encryption="auto"``) both secures and silences it.
     """
+    # Heavy (ZeroMQ, the kernel machinery), needed only when a notebook runs: not loaded by `list` or a usage error.
     import zmq
     from jupyter_client.manager import KernelManager
     from traitlets.config import Config
@@ -100,9 +104,7 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
     ``interrupted`` (Ctrl-C; the partial executed notebook is kept and the interrupt is re-raised; or the
     kernel itself was interrupted, as a Dask worker does when the batch is stopped).
     """
-    import papermill
-
-    from helpers.course import run_record
+    import papermill  # heavy (nbclient, its engines): loaded only when a notebook runs
 
     executed = output_dir / f"{execution.stem}.ipynb"
     metrics_file = output_dir / f"{execution.stem}.metrics.json"
@@ -170,8 +172,6 @@ def run_execution(execution: Execution, output_dir: Path, kernel: str, timeout: 
 
 def save_record(execution: Execution, path: Path, status: str) -> None:
     """Write the execution's ``.run.json`` (see :mod:`helpers.course.run_record`)."""
-    from helpers.course import run_record
-
     run_record.write_record(path, {
         "key": execution.key, "notebook": execution.notebook.stem, "preset": execution.preset,
         "parameters": execution.parameters, "grid": execution.grid, "status": status,
@@ -191,8 +191,6 @@ def add_card_to_notebook(path: Path, card: dict[str, Any]) -> None:
 
 def resume_from_record(execution: Execution, output_dir: Path) -> bool:
     """Fill ``execution`` from its record when that finished ok under the same key; return whether it did."""
-    from helpers.course import run_record
-
     record = run_record.finished(run_record.record_path(output_dir, execution.stem), execution.key)
     if record is None:
         return False
@@ -251,8 +249,6 @@ def _run_in_worker(execution: Execution, output_dir: Path, kernel: str, timeout:
 
 def refresh_from_record(execution: Execution, output_dir: Path) -> None:
     """Take an execution's outcome from its record on disk (what a worker process wrote), if it has one."""
-    from helpers.course import run_record
-
     record = run_record.read_record(run_record.record_path(output_dir, execution.stem))
     if record and record.get("key") == execution.key:
         fill_from_record(execution, record)
@@ -265,10 +261,7 @@ def run_parallel(executions: list[Execution], output_dir: Path, kernel: str, tim
     Ctrl-C stops every worker (each marks its execution 'interrupted' on disk); the outcomes are then
     read back from the records, so the summary says what really happened to each.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # with ipywidgets where installed: loaded only when a batch runs
 
     todo = [e for e in executions if not (resume and resume_from_record(e, output_dir))]
     shares = core_shares(jobs)
@@ -307,7 +300,7 @@ def run_all(executions: list[Execution], output_dir: Path, kernel: str, timeout:
 
     With ``resume``, an execution whose record in ``output_dir`` finished ok under the same key is not run again.
     """
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # with ipywidgets where installed: loaded only when a batch runs
 
     quiet_papermill()
     with tqdm(total=len(executions), desc="notebooks", unit="run", file=sys.stderr) as bar:

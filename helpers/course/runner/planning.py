@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from helpers.course import presets, run_record
 from helpers.course.paths import NOTEBOOKS_DIR
 
 DEFAULT_NOTEBOOKS_DIR = NOTEBOOKS_DIR
@@ -152,8 +155,6 @@ class Execution:
     @property
     def key(self) -> str:
         """What identifies this execution for --resume (notebook content, parameters, preset, versions)."""
-        from helpers.course import run_record
-
         return run_record.execution_key(self.notebook, self.parameters, self.preset)
 
     @property
@@ -279,8 +280,6 @@ def strict_yaml_loader():
     to gigabytes, and an alias inside its own anchor makes a value that contains itself), explicit tags
     (``!!binary``, ``!!python/...``), nesting deeper than :data:`MAX_YAML_DEPTH` and integers of more than
     :data:`MAX_INT_DIGITS` digits are refused with a :class:`UsageError` that names the line. Dates stay text."""
-    import yaml
-
     class StrictLoader(yaml.SafeLoader):
         def compose_node(self, parent, index):
             event = self.peek_event()
@@ -343,8 +342,6 @@ def strict_yaml_loader():
 
 def load_yaml(text: str) -> Any:
     """``text`` read with :func:`strict_yaml_loader` (raises ``yaml.YAMLError`` or :class:`UsageError`)."""
-    import yaml
-
     try:
         return yaml.load(text, Loader=strict_yaml_loader())
     except RecursionError:  # not expected past the depth limit; a usage error rather than a traceback all the same
@@ -359,8 +356,6 @@ def parse_value(text: str) -> Any:
     ``1:30`` -> 90) are refused with a message that says how to write them. ``nan`` and ``inf`` are floats, as
     papermill reads them (and then refused by the range check: a value must be finite); quote them for text.
     """
-    import yaml
-
     stripped = text.strip()
     if stripped in ("None", "null", "~"):
         return None
@@ -515,8 +510,6 @@ def load_params_file(path: Path | None, stems: set[str]) -> tuple[dict[str, Any]
     error naming the file and the line."""
     if path is None:
         return {}, {}
-    import yaml
-
     text = read_regular_file(Path(path), MAX_PARAMS_FILE_BYTES, "--params-file")
     try:
         data = load_yaml(text)
@@ -570,8 +563,6 @@ def check_value_types(notebook: Path, values: dict[str, Any]) -> None:
     (``# ... None: all 10,000``). A parameter whose default is None takes None or a value of the type
     :data:`helpers.course.presets.NONE_DEFAULT_TYPES` gives it.
     """
-    from helpers.course import presets
-
     params = {p.name: p for p in notebook_parameters(notebook)}
     typed = presets.NONE_DEFAULT_TYPES.get(notebook.stem, {})
     for name, value in values.items():
@@ -630,8 +621,6 @@ def numbers_in(value: Any, depth: int = 0):
 def check_ranges(notebook: Path, values: dict[str, Any], params: dict[str, Parameter] | None = None) -> None:
     """Reject a number outside the parameter's range (:data:`helpers.course.presets.RANGES`: a count of at least 1, a
     positive rate, a fraction in [0, 1]...) and any number that is not finite (nan, inf), in a list too."""
-    from helpers.course import presets
-
     params = params if params is not None else {p.name: p for p in notebook_parameters(notebook)}
     for name, value in values.items():
         valid = presets.range_for(notebook.stem, name) or presets.ANY_NUMBER
@@ -649,8 +638,6 @@ def check_ranges(notebook: Path, values: dict[str, Any], params: dict[str, Param
 def check_choices(notebook: Path, values: dict[str, Any]) -> None:
     """Reject a value outside the fixed set of choices a notebook has for that parameter
     (:data:`helpers.course.presets.CHOICES`); for a list-valued parameter, every element must be a choice."""
-    from helpers.course import presets
-
     choices = presets.choices_for(notebook.stem)
     for name, value in values.items():
         if name not in choices:
@@ -765,8 +752,6 @@ def thresholds_fit(parameters: dict[str, Any], preset) -> bool:
 
 def load_preset(stem: str, name: str | None):
     """Return the preset ``name`` of notebook ``stem`` (an empty one when ``name`` is None)."""
-    from helpers.course import presets
-
     if name is None:
         return presets.Preset(description="defaults")
     try:
@@ -814,7 +799,7 @@ def check_output_folder(output: str | None, executions: list[Execution]) -> None
 
 def check_kernel(kernel: str) -> None:
     """Reject a Jupyter kernel name that is not installed, listing the installed ones."""
-    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.kernelspec import KernelSpecManager  # heavy (traitlets, zmq): only for `run`
 
     installed = sorted(KernelSpecManager().find_kernel_specs())
     if kernel not in installed:

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from helpers.course import batch_report, run_record
+from helpers.course.runner.execution import fill_from_record
 from helpers.course.runner.planning import Execution, format_value
 
 
@@ -24,8 +26,6 @@ def metric_column(name: str) -> str:
 def summary_rows(executions: list[Execution]) -> tuple[list[str], list[dict[str, Any]]]:
     """Columns and rows of the CSV summary: notebook, parameters, status, wall time, one column per metric, error."""
     metric_names = list(dict.fromkeys(name for e in executions for name in e.metrics))
-    from helpers.course import run_record
-
     columns = ["notebook", "parameters", "status", "wall_time_s", *map(metric_column, metric_names), "error",
                "resumed", "seed", "device", "versions", "data"]
     rows = []
@@ -83,9 +83,6 @@ def markdown_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
 def earlier_executions(output_dir: Path, planned: list[Execution]) -> list[Execution]:
     """The executions recorded in ``output_dir`` (their ``.run.json``) by earlier runs into the same folder
     and not planned now, so a summary rebuilt after ``--resume`` covers the whole folder, not this call only."""
-    from helpers.course import run_record
-    from helpers.course.runner.execution import fill_from_record
-
     planned_stems = {e.stem for e in planned}
     earlier = []
     for path in sorted(Path(output_dir).glob(f"*{run_record.RECORD_SUFFIX}")):
@@ -113,8 +110,6 @@ def write_summary(executions: list[Execution], output_dir: Path, kernel: str) ->
     """Write summary.csv and summary.md into ``output_dir``; return the markdown table."""
     write_csv(output_dir / "summary.csv", *summary_rows(executions))
     table = markdown_table(*compact_rows(executions))
-    from helpers.course import run_record
-
     versions = ", ".join(f"{k} {v}" for k, v in run_record.package_versions().items())
     header = (f"# Run summary\n\n{len(executions)} execution(s): {status_counts(executions)}; kernel `{kernel}`; "
               f"finished {_dt.datetime.now():%Y-%m-%d %H:%M:%S}.\n\nDevice: {run_record.device()}. "
@@ -124,7 +119,5 @@ def write_summary(executions: list[Execution], output_dir: Path, kernel: str) ->
     if sources:
         table += "\n\nData sources (sha256 of every file read):\n\n" + "\n".join(sources)
     (output_dir / "summary.md").write_text(header + table + "\n", encoding="utf-8")
-    from helpers.course import batch_report
-
     batch_report.write_report(output_dir, executions, header + table)
     return table

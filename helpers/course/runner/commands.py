@@ -1,6 +1,6 @@
-"""Course runner: execute the course notebooks with papermill and summarise the results.
+"""The ``run`` and ``list`` commands: execute the course notebooks with papermill and summarise the results.
 
-Command line (see ``python -m helpers --help``)::
+Command line (see ``python -m helpers --help``; the parser is :mod:`helpers.course.cli`'s)::
 
     python -m helpers list                                   # notebooks, their parameters and defaults
     python -m helpers run                                    # every notebooks/NN_*.ipynb, in order
@@ -36,10 +36,10 @@ must have the preset.
 
 Precedence, lowest first: preset, file top level, file notebook section, ``-p``; ``--grid`` names may not also
 be given with ``-p``. A parameter of ``-p``, ``--grid`` or a file's notebook section must exist in the
-``parameters`` cell of each notebook it applies to; its value must have the type of the default there, and
-be one of the notebook's choices where it has a fixed set (``helpers.course.presets.CHOICES``, e.g. 05's ACTIVATION)
-and lie in its range (``helpers.course.presets.RANGES``: epochs and sizes at least 1, rates above 0, accuracies in
-[0, 1]; no nan or inf).
+``parameters`` cell of each notebook it applies to, and its value must be one that cell's line declares: of its
+type, inside its range (``[at least 1]``, ``[0 to below 1]``; no nan or inf), one of its choices (``["relu", "tanh"
+or "sigmoid"]``, e.g. 05's ACTIVATION), None only where it ends in ``or None`` (see :mod:`helpers.parameters`; the
+notebook's setup cell checks the same).
 
 Limits, each a usage error before anything runs: a params file is a regular file of at most 100 kB, without YAML
 anchors, aliases or tags, nested at most 8 deep, integers of at most 20 digits; a batch runs at most 1,000
@@ -53,29 +53,22 @@ Exit status: 0 all executions succeeded, 1 at least one failed, 2 invalid comman
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from helpers.course import presets
+from helpers.course.runner import dask_batch
 from helpers.course.runner.execution import run_all, run_parallel
-from helpers.course.runner.planning import DEFAULT_KERNEL, DEFAULT_MAX_EXECUTIONS, DEFAULT_NOTEBOOKS_DIR, MAX_MESSAGE_CHARS, UsageError, check_kernel, check_output_folder, cut, discover_notebooks, format_value, normalize_param_argv, notebook_parameters, plan_executions, prepare_output_dir
+from helpers.course.runner.planning import (DEFAULT_KERNEL, DEFAULT_MAX_EXECUTIONS, UsageError, check_kernel,
+                                            check_output_folder, cut, discover_notebooks, format_value,
+                                            notebook_parameters, plan_executions, prepare_output_dir)
 from helpers.course.runner.results import earlier_executions, write_summary
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m helpers`` argument parser with its ``run`` and ``list`` sub-commands."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--notebooks-dir", default=str(DEFAULT_NOTEBOOKS_DIR), metavar="DIR",
-                        help="folder holding the NN_*.ipynb notebooks (default: %(default)s)")
-    parser = argparse.ArgumentParser(
-        prog="python -m helpers",
-        description="Run the course notebooks with papermill, or list their parameters.",
-        epilog="Examples:\n  python -m helpers list\n  python -m helpers run 03 -p EPOCHS 1\n"
-               "  python -m helpers run 05_mlp --grid ACTIVATION=relu,tanh\n"
-               "Run 'python -m helpers run --help' for all run options.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,list,record-times,store,site,progress}")
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Register the ``list`` and ``run`` sub-commands (see :mod:`helpers.course.cli`)."""
     sub.add_parser("list", parents=[common], help="print the notebooks with their parameters and defaults",
-                   description="Print every notebook with the parameters of its 'parameters' cell and their defaults.")
+                   description="Print every notebook with the parameters of its 'parameters' cell and their defaults."
+                   ).set_defaults(handler=command_list)
     run_help = __doc__.split("\n\n", 1)[1].replace("``", "").replace("::", ":")
     run = sub.add_parser("run", parents=[common], help="execute notebooks and write a summary",
                          description=run_help, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -104,61 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-executions", type=positive_count, default=DEFAULT_MAX_EXECUTIONS, metavar="N",
                      help="refuse a batch of more than N executions, counted before any grid is expanded "
                           "(default: %(default)s)")
-    parser.run_options = tuple(run._option_string_actions)  # a -p value that is one of these is refused
-    times = sub.add_parser("record-times", help="store a default run's wall times and update README and notebooks",
-                           description="Read RUN_DIR/summary.csv of 'python -m helpers run' (all notebooks, defaults), "
-                                       "store the wall times in notebooks/run_times.json and rewrite the README's "
-                                       "run-time column and each notebook's '**Run time:**' line from them.")
-    times.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="output folder of a default course run")
-    stored = sub.add_parser("store", help="store a default run's executed notebooks as the course's notebooks",
-                            description="Copy the executed notebooks of RUN_DIR (a default run of every notebook) over "
-                                        "notebooks/, written as JupyterLab writes them, then record their run times "
-                                        "(as record-times does).")
-    stored.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="output folder of a default course run")
-    from helpers.course import website  # python -m helpers site: the course website (helpers/course/website.py)
-    website.add_parser(sub, common)
-    from helpers.exercises import progress  # python -m helpers progress: the learner's exercises
-    progress.add_parser(sub, common)
-    return parser
-
-
-def command_store(args: argparse.Namespace) -> int:
-    """Store a default run's executed notebooks as the course's notebooks, then record the run times."""
-    from helpers.course import store
-
-    try:
-        stems = store.store(args.run_dir)
-    except (OSError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
-    print(f"stored {len(stems)} notebooks from {args.run_dir} into notebooks/ and recorded their run times")
-    return 0
-
-
-def command_record_times(args: argparse.Namespace) -> int:
-    """Store a default run's timings and rewrite the README and the notebooks' run-time lines."""
-    from helpers.course import run_times
-
-    try:
-        seconds = run_times.record(args.run_dir)
-    except (OSError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
-    for stem, value in seconds.items():
-        print(f"{stem:<36} {run_times.format_duration(value)}")
-    print(f"{'total':<36} {run_times.format_duration(sum(seconds.values()))}  (written to {run_times.TIMES_FILE.name}, "
-          "README.md and the notebooks' first cells)")
-    return 0
+    run.set_defaults(handler=command_run)
 
 
 def command_list(args: argparse.Namespace) -> int:
     """Print each notebook with its parameters, defaults and comments, then its presets."""
-    from helpers.course import presets
-
     for notebook in discover_notebooks(Path(args.notebooks_dir)):
         print(notebook.stem)
         params = notebook_parameters(notebook)
-        width = max((len(p.name) + len(p.default) for p in params), default=0) + 3
-        for p in params:
-            text = f"{p.name} = {p.default}"
+        texts = [f"{p.name}: {p.declaration.type} = {p.default}" if p.declaration and p.declaration.annotated
+                 else f"{p.name} = {p.default}" for p in params]
+        width = max(map(len, texts), default=0)
+        for p, text in zip(params, texts):
             print(f"    {text:<{width}}  # {p.help}" if p.help else f"    {text}")
         if not params:
             print("    (no parameters cell)")
@@ -207,16 +157,12 @@ def command_run(args: argparse.Namespace) -> int:
         raise UsageError("--resume needs --output: the folder of the run to resume")
     client = None
     if args.scheduler:  # connect before anything is written: an unreachable scheduler is a usage error
-        from helpers.course.runner.dask_batch import connect
-
-        client = connect(args.scheduler, args.jobs)
+        client = dask_batch.connect(args.scheduler, args.jobs)
     output_dir = prepare_output_dir(args.output, args.overwrite or args.resume)
     print(f"Running {len(executions)} execution(s) into {output_dir}", flush=True)
     try:
         if client is not None:
-            from helpers.course.runner.dask_batch import run_on_dask
-
-            run_on_dask(executions, output_dir, args.kernel, args.timeout, client, args.resume)
+            dask_batch.run_on_dask(executions, output_dir, args.kernel, args.timeout, client, args.resume)
         elif args.jobs > 1:
             run_parallel(executions, output_dir, args.kernel, args.timeout, args.jobs, args.resume)
         else:
@@ -231,28 +177,3 @@ def command_run(args: argparse.Namespace) -> int:
         print(table)
         print(f"\nSummary: {output_dir / 'summary.md'} and summary.csv", flush=True)
     return 1 if any(e.status != "ok" for e in executions) else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m helpers``; returns the exit status."""
-    parser = build_parser()
-    try:
-        argv = normalize_param_argv(list(sys.argv[1:] if argv is None else argv), parser.run_options)
-    except UsageError as exc:
-        print(f"error: {cut(str(exc), MAX_MESSAGE_CHARS)}", file=sys.stderr)
-        return 2
-    args = parser.parse_args(argv)
-    try:
-        commands = {"run": command_run, "list": command_list, "record-times": command_record_times,
-                    "store": command_store}
-        from helpers.course import website  # python -m helpers site (helpers/course/website.py)
-        commands["site"] = website.command_site
-        from helpers.exercises import progress  # python -m helpers progress (helpers/exercises/progress.py)
-        commands["progress"] = progress.command_progress
-        return commands[args.command](args)
-    except UsageError as exc:
-        print(f"error: {cut(str(exc), MAX_MESSAGE_CHARS)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
