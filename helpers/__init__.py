@@ -6,8 +6,9 @@ starts with one explicit call, :func:`setup`; importing the package itself chang
 
 Three layers, one folder each (``pyproject.toml``'s import-linter contracts check the directions):
 
-- ``helpers/*.py`` and :mod:`helpers.models`: the teaching library, what the notebooks import (listed here); it
-  imports neither of the two others.
+- ``helpers/*.py`` and :mod:`helpers.taught`: the teaching library, what the notebooks import (listed here); it
+  imports neither of the two others. :mod:`helpers.taught` is generated: the networks and loops a notebook teaches,
+  written once on its page in cells marked ``#| export`` (``python -m helpers.taught.export`` writes them).
 - :mod:`helpers.exercises`: the learner's exercises, checks and quizzes; it may import the teaching library.
 - :mod:`helpers.course`: the course tooling behind ``python -m helpers`` (runner, presets, run records, reports,
   run times, store, website); it never imports Keras or TensorFlow, nor the modules that do.
@@ -27,18 +28,19 @@ Shared by every notebook:
 
 One topic each (the notebook that uses it first in brackets):
 
-- :mod:`helpers.basics`         softmax, cost, brute force and gradient descent on a bowl (01)
+- :mod:`helpers.basics`         softmax, cost, brute force, the bowl gradient descent runs on, its figures (01)
 - :mod:`helpers.playground`     TensorFlow-Playground-style 2-D data and decision boundaries (04)
-- :mod:`helpers.lowlevel`       a network written with ``tf.Variable`` and ``tf.GradientTape`` (05)
 - :mod:`helpers.convolution`    convolution arithmetic in NumPy, output sizes, parameter counts (06)
 - :mod:`helpers.feature_maps`   intermediate activations of any Keras model, plotted (06, 09)
 - :mod:`helpers.activations`    activation functions, derivatives, gradient norms, dead units (07)
+- :mod:`helpers.image_quality`  PSNR and the pixel-wise binary cross-entropy of reconstructed images (08)
 - :mod:`helpers.imagenet`       one entry point for ImageNet classifiers and feature extractors (09-11)
 - :mod:`helpers.efficientnet_lite`  EfficientNet-Lite0/1/2 in Keras, with real weights converted offline (09-11)
 - :mod:`helpers.torch_checkpoint`   a safe reader for PyTorch weight files (no pickle code is run) (09-11)
 - :mod:`helpers.model_zoo`      architectures and sizes of the classic ImageNet models (09)
-- :mod:`helpers.transfer`       cached bottleneck features, heads, freezing, misclassifications (10, 11)
-- :mod:`helpers.models`         builders for the tutorials' networks: ``mlp``, ``cnn``, ``autoencoder``, ``scratch_cnn``
+- :mod:`helpers.transfer`       class folders, cached bottleneck features, freezing, misclassifications (10, 11)
+- :mod:`helpers.taught`         the code the pages teach, exported from them: ``descent`` (01), ``keras_basics`` (03),
+  ``feedforward`` (04), ``mlp`` (05), ``cnn`` (06), ``deep_mlp`` (07), ``autoencoder`` (08), ``transfer`` (10)
 """
 
 import os
