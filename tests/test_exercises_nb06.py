@@ -37,26 +37,38 @@ def test_parameter_count_mistakes(answer, words):
     assert not feedback.passed and words in feedback.problem, str(feedback)
 
 
-def _same_padding(image, kernel):
-    kh, kw = np.shape(kernel)
-    padded = np.pad(np.asarray(image, float), ((kh // 2, (kh - 1) // 2), (kw // 2, (kw - 1) // 2)))
-    return solutions.cross_correlate(padded, kernel)
-
-
-def _in_place(image, kernel):
+def _in_place(image, kernels, bias):
     image *= 2
-    return solutions.cross_correlate(image, kernel) / 2
+    return solutions.conv2d_layer(image / 2, kernels, bias)
+
+
+def _first_channel(image, kernels, bias):
+    return solutions.conv2d_layer(np.asarray(image)[:, :, :1], np.asarray(kernels)[:, :, :1, :], bias)
+
+
+def _correct_but_not_through_the_page(image, kernels, bias):
+    """A right answer written without cross_correlate2d (einsum over each window) also passes."""
+    image, kernels = np.asarray(image, float), np.asarray(kernels, float)
+    kh, kw = kernels.shape[:2]
+    windows = np.lib.stride_tricks.sliding_window_view(image, (kh, kw), axis=(0, 1))   # (H_out, W_out, C, kh, kw)
+    return np.einsum("ijcab,abcf->ijf", windows, kernels) + bias
+
+
+def test_the_solution_and_another_right_answer_pass():
+    assert exercises.evaluate_answer("06.3", solutions.conv2d_layer).passed
+    feedback = exercises.evaluate_answer("06.3", _correct_but_not_through_the_page)
+    assert feedback.passed, str(feedback)
 
 
 @pytest.mark.parametrize("answer, words", [
-    (lambda image, kernel: solutions.cross_correlate(image, np.asarray(kernel)[::-1, ::-1]), "flipped the kernel"),
-    (_same_padding, "'same' padding"),
-    (lambda image, kernel: solutions.cross_correlate(image, kernel)[:-1], "off by one"),
-    (lambda image, kernel: solutions.cross_correlate(image, kernel).T, "swapped"),
-    (lambda image, kernel: solutions.cross_correlate(image, np.asarray(kernel).T), "transposed"),
-    (lambda image, kernel: solutions.cross_correlate(image, kernel).ravel(), "2-D"),
+    (lambda image, kernels, bias: solutions.conv2d_layer(image, np.asarray(kernels)[::-1, ::-1], bias),
+     "true* convolutions"),
+    (lambda image, kernels, bias: solutions.conv2d_layer(image, kernels, np.zeros_like(bias)), "off by its filter's bias"),
+    (_first_channel, "first input channel only"),
+    (lambda image, kernels, bias: np.moveaxis(solutions.conv2d_layer(image, kernels, bias), -1, 0), "filters come first"),
+    (lambda image, kernels, bias: solutions.conv2d_layer(image, kernels, bias)[:-1], "expected"),
     (_in_place, "changed its inputs"),
 ])
-def test_cross_correlation_mistakes(answer, words):
+def test_conv2d_layer_mistakes(answer, words):
     feedback = exercises.evaluate_answer("06.3", answer)
     assert not feedback.passed and words in feedback.problem, str(feedback)

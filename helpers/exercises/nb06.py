@@ -1,9 +1,9 @@
-"""Notebook 06's exercises (a convolution's output size, a Conv2D layer's parameter count, a cross-correlation in
-NumPy) and self-check questions.
+"""Notebook 06's exercises (a convolution's output size, a Conv2D layer's parameter count, a whole Conv2D layer in
+NumPy built on the page's ``cross_correlate2d``) and self-check questions.
 
 References: Keras itself. Output sizes come from ``ZeroPadding2D`` + ``Conv2D(strides=S)``'s
-``compute_output_shape``, parameter counts from ``Conv2D.count_params()``, feature maps from a one-filter
-``Conv2D`` layer given the kernel as its weights.
+``compute_output_shape``, parameter counts from ``Conv2D.count_params()``, feature maps from a ``Conv2D`` layer
+given the kernels and biases as its weights.
 """
 
 from __future__ import annotations
@@ -124,57 +124,54 @@ def check_conv2d_parameter_count(t: Trial) -> None:
     raise Wrong(f"{shown}.", "Per filter: kernel_size × kernel_size × in_channels weights + 1 bias; times the filters.")
 
 
-# --- 06.3 cross-correlation -----------------------------------------------------------------------------
-def _keras_valid_conv(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """The reference: a one-filter Keras Conv2D without bias, given ``kernel`` as its weights ('valid')."""
+# --- 06.3 a whole Conv2D layer ---------------------------------------------------------------------------
+def _keras_conv2d(image: np.ndarray, kernels: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The reference: a Keras Conv2D layer ('valid', stride 1) given ``kernels`` and ``bias`` as its weights."""
     import keras
 
-    layer = keras.layers.Conv2D(1, kernel.shape, use_bias=False, padding="valid", dtype="float64")
-    layer.build((None, *image.shape, 1))
-    layer.set_weights([kernel.reshape(*kernel.shape, 1, 1)])
-    return np.asarray(layer(image.reshape(1, *image.shape, 1)), dtype=float)[0, :, :, 0]
+    layer = keras.layers.Conv2D(kernels.shape[3], kernels.shape[:2], padding="valid", dtype="float64")
+    layer.build((None, *image.shape))
+    layer.set_weights([kernels, bias])
+    return np.asarray(layer(image[np.newaxis]), dtype=float)[0]
 
 
-def check_cross_correlate(t: Trial) -> None:
+def check_conv2d_layer(t: Trial) -> None:
     rng = np.random.default_rng(6)
     cases = [
-        ("a 6×7 image and a 3×3 kernel", rng.integers(-4, 5, size=(6, 7)).astype(float),
-         np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0], [-2.0, 0.0, 1.0]])),
-        ("a 5×6 image and a 2×3 kernel (not square)", rng.integers(0, 9, size=(5, 6)).astype(float),
-         np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -3.0]])),
+        ("a 6×7 image with 3 channels and 2 filters of 3×3", rng.integers(-4, 5, size=(6, 7, 3)).astype(float),
+         rng.integers(-2, 3, size=(3, 3, 3, 2)).astype(float), np.array([0.5, -1.0])),
+        ("a 5×6 image with 2 channels and 3 filters of 2×3 (not square)",
+         rng.integers(0, 9, size=(5, 6, 2)).astype(float), rng.integers(-3, 4, size=(2, 3, 2, 3)).astype(float),
+         np.array([1.0, 0.0, -2.0])),
     ]
-    for what, image, kernel in cases:
-        expected = _keras_valid_conv(image, kernel)
-        given_image, given_kernel = image.copy(), kernel.copy()
-        got = t.array(t.call(given_image, given_kernel), f"cross_correlate with {what}")
-        if not (np.array_equal(given_image, image) and np.array_equal(given_kernel, kernel)):
-            raise Wrong(f"cross_correlate changed its inputs ({what}): work on copies, or build a new output array.")
-        if got.ndim != 2:
-            raise Wrong(f"cross_correlate with {what} returned shape {got.shape}; expected a 2-D map of shape "
-                        f"{expected.shape}.", "Return one number per position of the kernel: an (H_out, W_out) array.")
-        if got.shape == image.shape:
-            raise Wrong(f"cross_correlate with {what} returned shape {got.shape}, the size of the input: that is "
-                        f"'same' padding. Keras's default, padding='valid', gives {expected.shape}.",
-                        "Only positions where the whole kernel lies inside the image count: H - kh + 1 rows.")
-        if got.shape == expected.shape[::-1] and got.shape != expected.shape:
-            raise Wrong(f"cross_correlate with {what} returned shape {got.shape}; expected {expected.shape}: rows and "
-                        "columns are swapped.", "Rows come from the image's height, columns from its width.")
+    for what, image, kernels, bias in cases:
+        expected = _keras_conv2d(image, kernels, bias)
+        given = image.copy(), kernels.copy(), bias.copy()
+        got = t.array(t.call(*given), f"conv2d_layer with {what}")
+        if not all(np.array_equal(a, b) for a, b in zip(given, (image, kernels, bias))):
+            raise Wrong(f"conv2d_layer changed its inputs ({what}): work on copies, or build a new output array.")
+        filters = kernels.shape[3]
+        if got.shape == (filters, *expected.shape[:2]):
+            raise Wrong(f"conv2d_layer with {what} returned shape {got.shape}: the filters come first. Keras puts them "
+                        f"last (channels last): expected {expected.shape}.",
+                        "np.stack(maps, axis=-1) puts one map per filter along the last axis.")
         if got.shape != expected.shape:
-            off_by_one = all(abs(a - b) <= 1 for a, b in zip(got.shape, expected.shape))
-            raise Wrong(f"cross_correlate with {what} returned shape {got.shape}; expected {expected.shape}"
-                        + (": off by one in the output size." if off_by_one else "."),
-                        "A kh × kw kernel fits (H - kh + 1) × (W - kw + 1) times in an H × W image.")
-        flipped = _keras_valid_conv(image, kernel[::-1, ::-1].copy())
+            raise Wrong(f"conv2d_layer with {what} returned shape {got.shape}; expected {expected.shape}: "
+                        "(H - kh + 1, W - kw + 1, filters).",
+                        "cross_correlate2d(image[:, :, c], kernels[:, :, c, f]) gives one (H_out, W_out) map.")
+        if np.allclose(got, expected - bias):
+            raise Wrong(f"with {what} every map is off by its filter's bias: add bias[f] to map f.")
+        first_channel = _keras_conv2d(image[:, :, :1], kernels[:, :, :1, :], bias)
+        if np.allclose(got, first_channel):
+            raise Wrong(f"with {what} your maps use the first input channel only. A filter spans every input channel: "
+                        "its map is the sum over the channels c of the cross-correlation of channel c with "
+                        "kernels[:, :, c, f].")
+        flipped = _keras_conv2d(image, kernels[::-1, ::-1].copy(), bias)
         if np.allclose(got, flipped) and not np.allclose(got, expected):
-            raise Wrong(f"with {what} your map is the *true* convolution: you flipped the kernel. Keras's Conv2D "
-                        "(and the tutorial) slide the kernel as it is: a cross-correlation.",
-                        "Multiply image[i:i+kh, j:j+kw] by kernel itself, not by kernel[::-1, ::-1].")
-        if kernel.shape[0] == kernel.shape[1] and np.allclose(got, _keras_valid_conv(image, kernel.T.copy())) \
-                and not np.allclose(got, expected):
-            raise Wrong(f"with {what} your map uses the kernel transposed: kernel[i, j] multiplied the pixel at "
-                        "column i, row j.", "Pair image[i + a, j + b] with kernel[a, b]: rows with rows.")
-        t.expect_close(got, expected, f"cross_correlate with {what}", ok=f"cross_correlate with {what} matches "
-                       "Keras's Conv2D")
+            raise Wrong(f"with {what} your maps are *true* convolutions: the kernels were flipped. Keras's Conv2D "
+                        "slides them as they are (section 3): use cross_correlate2d, not convolve2d.")
+        t.expect_close(got, expected, f"conv2d_layer with {what}", ok=f"conv2d_layer with {what} matches Keras's "
+                       "Conv2D")
 
 
 EXERCISES = [
@@ -184,9 +181,9 @@ EXERCISES = [
     Exercise("06.2", "Parameters of a Conv2D layer", "conv2d_parameter_count", check_conv2d_parameter_count,
              solutions.conv2d_parameter_count,
              hint="Each filter: kernel_size × kernel_size × in_channels weights and one bias."),
-    Exercise("06.3", "A convolutional layer in NumPy (cross-correlation)", "cross_correlate", check_cross_correlate,
-             solutions.cross_correlate,
-             hint="Two loops over the output positions; each value is np.sum(patch * kernel)."),
+    Exercise("06.3", "A whole Conv2D layer in NumPy", "conv2d_layer", check_conv2d_layer, solutions.conv2d_layer,
+             hint="For each filter f: the sum over the input channels c of cross_correlate2d(image[:, :, c], "
+                  "kernels[:, :, c, f]), plus bias[f]; then np.stack(maps, axis=-1)."),
 ]
 
 QUESTIONS = [

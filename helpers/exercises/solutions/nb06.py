@@ -13,13 +13,12 @@ def conv2d_parameter_count(kernel_size, in_channels, filters):
     return filters * (weights_per_filter + 1)                       # + one bias per filter
 
 
-def cross_correlate(image, kernel):
-    image = np.asarray(image, dtype=float)
-    kernel = np.asarray(kernel, dtype=float)
-    kh, kw = kernel.shape
-    out_h, out_w = image.shape[0] - kh + 1, image.shape[1] - kw + 1   # 'valid': the kernel stays inside
-    out = np.zeros((out_h, out_w))
-    for i in range(out_h):
-        for j in range(out_w):
-            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)   # the kernel as it is, not flipped
-    return out
+def conv2d_layer(image, kernels, bias):
+    from helpers.taught.cnn import cross_correlate2d   # the page's loop (section 2), exported from notebook 06
+
+    image, kernels = np.asarray(image, dtype=float), np.asarray(kernels, dtype=float)
+    maps = []
+    for f in range(kernels.shape[3]):                   # one output map per filter
+        total = sum(cross_correlate2d(image[:, :, c], kernels[:, :, c, f]) for c in range(image.shape[2]))
+        maps.append(total + bias[f])                    # a filter spans every input channel, plus its one bias
+    return np.stack(maps, axis=-1)                      # channels last, like Keras: (H_out, W_out, filters)
