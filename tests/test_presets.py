@@ -1,7 +1,6 @@
 """Tests for helpers.course.presets and the runner's ``--preset``: every preset fits its notebook, and the
 runner applies a preset the way the README says (preset < params file < -p; unknown names refused)."""
 
-import ast
 import json
 from pathlib import Path
 
@@ -15,11 +14,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 COURSE = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
-def default_values(notebook: Path) -> dict:
-    """The parameters cell's defaults of ``notebook``, evaluated as Python literals."""
-    return {p.name: ast.literal_eval(p.default) for p in runner.notebook_parameters(notebook)}
-
-
 def test_presets_name_only_course_notebooks():
     assert set(presets.PRESETS) == {nb.stem for nb in COURSE}
 
@@ -30,19 +24,16 @@ def test_every_notebook_has_a_tutorial_preset(notebook):
 
 
 @pytest.mark.parametrize("notebook", COURSE, ids=lambda p: p.stem)
-def test_preset_values_are_parameters_of_the_right_type(notebook):
-    defaults = default_values(notebook)
+def test_every_preset_value_is_one_the_parameters_cell_allows(notebook):
+    """A preset only names values; the notebook's parameters cell declares what each parameter takes (type, range,
+    choices, None). Every value of every preset, grids included, must fit that declaration: the runner's check."""
+    declared = {p.name: p.declaration for p in runner.notebook_parameters(notebook)}
     for name, preset in presets.presets_for(notebook.stem).items():
         assert preset.description.strip(), f"{notebook.stem} preset {name} has no description"
         for key, value in [*preset.parameters.items(), *((k, v) for k, vs in preset.grid.items() for v in vs)]:
-            assert key in defaults, f"{notebook.stem} preset {name}: {key} is not a parameter of the notebook"
-            runner.check_value_types(notebook, {key: value})  # the runner's own check (type, None, choices)
-
-
-def test_none_default_types_name_exactly_the_none_defaults():
-    found = {nb.stem: {k for k, v in default_values(nb).items() if v is None} for nb in COURSE}
-    assert {stem: names for stem, names in found.items() if names} == {
-        stem: set(types) for stem, types in presets.NONE_DEFAULT_TYPES.items()}
+            assert key in declared, f"{notebook.stem} preset {name}: {key} is not a parameter of the notebook"
+            assert declared[key].problem(value) is None, f"{notebook.stem} preset {name}: {declared[key].problem(value)}"
+            runner.check_values(notebook, {key: value})
 
 
 @pytest.mark.parametrize("notebook", COURSE, ids=lambda p: p.stem)
@@ -187,166 +178,3 @@ def test_thresholds_fit_only_the_defaults_or_the_preset():
     assert not runner.thresholds_fit({"EPOCHS": 3}, preset)
     assert not runner.thresholds_fit({"EPOCHS": 20, "SEED": 1}, preset)
     assert not runner.thresholds_fit({"EPOCHS": 1}, Preset(""))
-
-
-# --------------------------------------------------------------------------- valid choices
-
-# Where each notebook validates a parameter with a fixed set: (file, the set's expression in that file's code).
-# "setup" is the notebook's code cell after its parameters cell; a dict's keys are its choices.
-CHOICE_SOURCES = {
-    ("03_keras_basics", "OPTIMIZER"): ("setup", "OPTIMIZER_NAMES"),
-    ("03_keras_basics", "COMPARE_OPTIMIZERS"): ("setup", "OPTIMIZER_NAMES"),
-    ("04_feedforward_networks", "HIDDEN_ACTIVATION"): ("setup", "mlp.ACTIVATIONS"),
-    ("04_feedforward_networks", "PG_ACTIVATION"): ("setup", "mlp.ACTIVATIONS"),
-    ("04_feedforward_networks", "PG_DATASET"): ("setup", "playground.DATASETS"),
-    ("05_mlp_image_classification", "DATASET"): ("setup", "LOADERS"),
-    ("05_mlp_image_classification", "ACTIVATION"): ("setup", "mlp.ACTIVATIONS"),
-    ("05_mlp_image_classification", "OPTIMIZER"): ("setup", "OPTIMIZERS"),
-    ("05_mlp_image_classification", "BOOK_OPTIMIZER"): ("setup", "OPTIMIZERS"),
-    ("06_convolutional_networks", "MNIST_VARIANT"): ("setup", "cnn.MNIST_CNN_VARIANTS"),
-    ("06_convolutional_networks", "AUGMENT_FLIP"): ("setup", '(None, "horizontal", "vertical", "horizontal_and_vertical")'),
-    ("07_activation_functions", "XOR_OPTIMIZER"): ("setup", "XOR_OPTIMIZERS"),
-    ("07_activation_functions", "ACTIVATIONS"): ("helpers/activations.py", "ACTIVATION_NAMES"),
-    ("07_activation_functions", "DYING_ACTIVATION"): ("helpers/activations.py", "ACTIVATION_NAMES"),
-    ("07_activation_functions", "ACTIVATION"): ("helpers/activations.py", "ACTIVATION_NAMES"),
-    ("08_denoising_autoencoder", "DATASET"): ("setup", "LOADERS"),
-    ("08_denoising_autoencoder", "ACTIVATION"): ("setup", "autoencoder.ACTIVATIONS"),
-    ("09_pretrained_imagenet_models", "MODELS"): ("setup", "imagenet.MODEL_NAMES"),
-    ("09_pretrained_imagenet_models", "STEP_BY_STEP_MODEL"): ("setup", "imagenet.MODEL_NAMES"),
-    ("09_pretrained_imagenet_models", "ARCHITECTURES"): ("setup", "model_zoo.ARCHITECTURES"),
-    ("10_transfer_learning", "BAD_IMAGES"): ("helpers/transfer.py", '("fail", "skip")'),
-    ("10_transfer_learning", "BACKBONE"): ("setup", "imagenet.MODEL_NAMES"),
-    ("10_transfer_learning", "POOLING"): ("setup", '("avg", "flatten")'),
-    ("11_fine_tuning", "BAD_IMAGES"): ("helpers/transfer.py", '("fail", "skip")'),
-    ("11_fine_tuning", "BACKBONE"): ("setup", "imagenet.MODEL_NAMES"),
-    ("11_fine_tuning", "POOLING"): ("setup", '("avg", "flatten")'),
-    ("11_fine_tuning", "OPTIMIZER"): ("setup", '("sgd", "rmsprop")'),
-    ("11_fine_tuning", "EXPERIMENT"): ("setup", '("all", "frozen", "last_block", "augmented")'),
-}
-
-
-def setup_cell(notebook: Path) -> str:
-    """Source of the code cell that follows the parameters cell (where each notebook validates its parameters)."""
-    cells = [c for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
-    index = next(i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", []))
-    return "".join(cells[index + 1]["source"])
-
-
-def evaluate_choice_set(source: str, expression: str) -> tuple:
-    """The values of ``expression`` in ``source``: a literal, a helpers module's constant (``mlp.ACTIVATIONS``)
-    or a name assigned in ``source`` (for a dict, its keys)."""
-    import importlib
-
-    try:
-        return tuple(ast.literal_eval(expression))
-    except ValueError:
-        pass
-    if "." in expression:
-        module, name = expression.split(".")
-        for package in ("helpers", "helpers.models"):
-            try:
-                return tuple(getattr(importlib.import_module(f"{package}.{module}"), name))
-            except ModuleNotFoundError:
-                continue
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == expression for t in node.targets):
-            if isinstance(node.value, ast.Dict):
-                return tuple(ast.literal_eval(k) for k in node.value.keys)
-            return tuple(ast.literal_eval(node.value))
-    raise AssertionError(f"cannot evaluate {expression} from its source")
-
-
-def test_every_declared_choice_set_is_where_the_notebook_checks_it():
-    declared = {(stem, name) for stem, names in presets.CHOICES.items() for name in names}
-    assert declared == set(CHOICE_SOURCES), "presets.CHOICES and CHOICE_SOURCES list different parameters"
-
-
-@pytest.mark.parametrize("stem, name", sorted(CHOICE_SOURCES), ids="-".join)
-def test_declared_choices_are_the_set_the_notebook_validates(stem, name):
-    notebook = NOTEBOOKS / f"{stem}.ipynb"
-    where, expression = CHOICE_SOURCES[(stem, name)]
-    source = setup_cell(notebook) if where == "setup" else (NOTEBOOKS.parent / where).read_text(encoding="utf-8")
-    assert expression in source, f"{stem}: {where} no longer validates {name} with {expression}"
-    if where == "setup" and expression.startswith("("):  # a literal set: checked right there
-        assert f"{name} not in {expression}" in source, f"{stem}: {name} is not checked against {expression}"
-    assert set(presets.CHOICES[stem][name]) == set(evaluate_choice_set(source, expression)), (
-        f"{stem}: presets.CHOICES[{name!r}] differs from the notebook's {expression}")
-    assert name in default_values(notebook)
-    default = default_values(notebook)[name]
-    for value in default if isinstance(default, list) else [default]:
-        assert value in presets.CHOICES[stem][name], f"{stem}: the default {name}={value!r} is not a declared choice"
-
-
-@pytest.mark.parametrize("notebook", COURSE, ids=lambda p: p.stem)
-def test_a_parameter_checked_with_not_in_has_declared_choices(notebook):
-    """A setup cell's ``if NAME not in ...`` on a string parameter means a fixed set: it must be in CHOICES."""
-    names = set(default_values(notebook))
-    checked = set()
-    for node in ast.walk(ast.parse(setup_cell(notebook))):
-        if isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.NotIn) and isinstance(node.left, ast.Name):
-            if node.left.id in names and isinstance(default_values(notebook)[node.left.id], str):
-                checked.add(node.left.id)
-    assert checked <= set(presets.choices_for(notebook.stem)), (
-        f"{notebook.stem}: {sorted(checked - set(presets.choices_for(notebook.stem)))} validated in the notebook "
-        "without a declared set in presets.CHOICES")
-
-
-@pytest.mark.parametrize("notebook", COURSE, ids=lambda p: p.stem)
-def test_presets_use_valid_choices(notebook):
-    for name, preset in presets.presets_for(notebook.stem).items():
-        values = {**preset.parameters}
-        runner.check_choices(notebook, values)
-        for key, grid_values in preset.grid.items():
-            for value in grid_values:
-                runner.check_choices(notebook, {key: value})
-
-
-# --------------------------------------------------------------------------- valid ranges
-
-
-def is_number_valued(notebook: Path, name: str, default) -> bool:
-    """An int or float default, a list holding numbers, or None declared to take an int or a float."""
-    if default is None:
-        return presets.NONE_DEFAULT_TYPES.get(notebook.stem, {}).get(name) in (int, float)
-    values = default if isinstance(default, list) else [default]
-    return any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-
-
-@pytest.mark.parametrize("notebook", COURSE, ids=lambda p: p.stem)
-def test_every_number_valued_parameter_has_a_range_holding_its_default(notebook):
-    """Each number a notebook takes has a declared range (its notebook's entry or a rule by name), and the
-    default lies inside it: the runner's check (the same one it applies to -p, --grid, files and presets)."""
-    defaults = default_values(notebook)
-    missing = [name for name, default in defaults.items()
-               if is_number_valued(notebook, name, default) and presets.range_for(notebook.stem, name) is None]
-    assert not missing, f"{notebook.stem}: no range in presets.RANGES for {missing}"
-    runner.check_ranges(notebook, {name: default for name, default in defaults.items() if default is not None})
-
-
-def test_every_notebook_range_entry_names_a_parameter_of_its_notebook():
-    for stem, entries in presets.RANGES.items():
-        if stem == "*":
-            continue
-        defaults = default_values(NOTEBOOKS / f"{stem}.ipynb")
-        for name in entries:
-            assert name in defaults, f"presets.RANGES[{stem!r}] names {name}, which {stem} does not have"
-            assert is_number_valued(NOTEBOOKS / f"{stem}.ipynb", name, defaults[name]), f"{stem}: {name} is no number"
-
-
-def test_every_rule_is_used_by_some_notebook():
-    names = [(nb.stem, name) for nb in COURSE for name in default_values(nb)]
-    for pattern in presets.RANGES["*"]:
-        assert any(presets.range_for(stem, name) is presets.RANGES["*"][pattern] and
-                   name not in presets.RANGES.get(stem, {}) for stem, name in names), f"rule {pattern} matches nothing"
-
-
-def test_range_membership_and_wording():
-    assert 0.5 in presets.FRACTION and 0 in presets.FRACTION and 1 in presets.FRACTION and 1.01 not in presets.FRACTION
-    assert 1 not in presets.BELOW_1 and 0 in presets.BELOW_1 and 0 not in presets.POSITIVE
-    assert float("nan") not in presets.ANY_NUMBER and float("inf") not in presets.AT_LEAST_0
-    assert -1e300 in presets.ANY_NUMBER and 10**30 in presets.AT_LEAST_1
-    assert str(presets.AT_LEAST_1) == "a number >= 1" and str(presets.BELOW_1) == "a number in [0, 1)"
-    assert str(presets.INSIDE_0_1) == "a number in (0, 1)" and str(presets.ANY_NUMBER) == "any finite number"
-    assert presets.range_for("05_mlp_image_classification", "HIDDEN_LAYERS") is presets.AT_LEAST_0  # the entry wins
-    assert presets.range_for("05_mlp_image_classification", "HIDDEN_UNITS") is presets.AT_LEAST_1  # the rule
-    assert presets.range_for("01_metrics", "SCALE") is None  # no entry, no rule: finite only

@@ -200,27 +200,24 @@ def test_params_file_key_no_selected_notebook_defines_is_refused(tmp_path, capsy
     assert not out.exists()
 
 
-def test_value_outside_the_choices_is_refused_listing_them(tmp_path, capsys, monkeypatch):
-    from helpers.course import presets
-
-    monkeypatch.setattr(presets, "CHOICES", {"01_metrics": {"LABEL": ("demo", "other")}})
+def test_value_outside_the_choices_is_refused_listing_them(tmp_path, capsys):
+    """The choices are the ones the parameters cell declares at the end of the parameter's comment."""
+    folder = write_notebooks(tmp_path / "nbs", 'LABEL: str = "demo"  # a label ["demo" or "other"]', ("01_labels", "pass"))
     out = tmp_path / "out"
-    assert run_cli("run", "01", "-p", "LABEL", "nope", "--output", str(out)) == 2
-    assert "01_metrics: LABEL='nope' is not one of the valid choices: demo, other" in capsys.readouterr().err
-    assert run_cli("run", "01", "--grid", "LABEL=demo,Other", "--output", str(out)) == 2
+    assert cli.main(["run", "01", "--notebooks-dir", str(folder), "-p", "LABEL", "nope", "--output", str(out)]) == 2
+    assert "01_labels: LABEL='nope' is not one of the valid choices: demo, other" in capsys.readouterr().err
+    assert cli.main(["run", "01", "--notebooks-dir", str(folder), "--grid", "LABEL=demo,Other", "--output", str(out)]) == 2
     assert "LABEL='Other' is not one of the valid choices" in capsys.readouterr().err
     assert not out.exists()
-    args = cli.build_parser().parse_args(["run", "01", "--notebooks-dir", str(FIXTURES), "--grid", "LABEL=demo,other"])
+    args = cli.build_parser().parse_args(["run", "01", "--notebooks-dir", str(folder), "--grid", "LABEL=demo,other"])
     assert len(runner.plan_executions(args)) == 2
 
 
-def test_list_valued_parameter_must_hold_choices_only(monkeypatch):
-    from helpers.course import presets
-
-    monkeypatch.setattr(presets, "CHOICES", {"01_metrics": {"LABEL": ("a", "b")}})
-    runner.check_choices(METRICS_NB, {"LABEL": ["a", "b"]})
-    with pytest.raises(UsageError, match="LABEL holds 'c', which is not one of the valid choices: a, b"):
-        runner.check_choices(METRICS_NB, {"LABEL": ["a", "c"]})
+def test_list_valued_parameter_must_hold_choices_only(tmp_path):
+    folder = write_notebooks(tmp_path / "nbs", 'LABELS: list[str] = ["a"]  # labels ["a" or "b"]', ("01_labels", "pass"))
+    runner.check_values(folder / "01_labels.ipynb", {"LABELS": ["a", "b"]})
+    with pytest.raises(UsageError, match="LABELS holds 'c', which is not one of the valid choices: a, b"):
+        runner.check_values(folder / "01_labels.ipynb", {"LABELS": ["a", "c"]})
 
 
 def test_default_output_not_created_when_validation_fails(tmp_path, monkeypatch):
@@ -292,13 +289,13 @@ def test_params_file_reads_yaml12_scalars_and_types_are_checked(tmp_path):
         runner.plan_executions(cli.build_parser().parse_args(
             ["run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
     params_file.write_text("SCALE: '010'\n")  # quoted: plainly text, and then of the wrong type
-    with pytest.raises(UsageError, match="SCALE='010' is a str, but its default 2 is an int"):
+    with pytest.raises(UsageError, match=re.escape("SCALE='010' is a str, but SCALE takes an int (its default: 2)")):
         runner.plan_executions(cli.build_parser().parse_args(
             ["run", "01", "--notebooks-dir", str(FIXTURES), "--params-file", str(params_file)]))
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["-p", "SCALE", "two"], "SCALE='two' is a str, but its default 2 is an int"),
+    (["-p", "SCALE", "two"], "SCALE='two' is a str, but SCALE takes an int (its default: 2)"),
     (["-p", "USE_BONUS", "1"], "USE_BONUS=1 is an int"),
     (["-p", "SCALE", "None"], "SCALE=None is not a setting of this parameter"),
     (["--grid", "SCALE=1,x"], "SCALE='x' is a str"),

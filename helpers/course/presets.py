@@ -4,14 +4,14 @@
 ``tutorial`` preset; ``python -m helpers list`` shows every notebook's presets. A preset is a set of
 parameter values for one notebook. It carries the thresholds its run must meet (they are parameters
 of the notebook too), so a tutorial-scale run asserts the tutorial's own figure minus a stated margin
-instead of a threshold tuned to the short default. ``tests/test_presets.py`` checks every name
-against the notebook's ``parameters`` cell and every value against the default's type.
+instead of a threshold tuned to the short default. A preset only names values: what each parameter takes (type,
+range, choices) is declared once, in the notebook's ``parameters`` cell (:mod:`helpers.parameters`), and
+``tests/test_presets.py`` checks every preset's names and values against it (the runner does too, before a run).
 
 Every notebook has a ``tutorial`` preset and a ``quick`` one (a smoke run of under a minute, kernel start
 included, with thresholds loosened to what the short run reaches but still far from chance; for checking an
 installation: ``python -m helpers run --preset quick``); some have experiment grids (04 ``datasets``,
-05 ``depth-activation-dropout``, 07 ``activations``, 08 ``noise``, 11 ``experiments``). :data:`CHOICES`, at the
-end, lists the parameters that take one of a fixed set of values; the runner refuses any other value.
+05 ``depth-activation-dropout``, 07 ``activations``, 08 ``noise``, 11 ``experiments``).
 
 Each notebook's first cell lists its ``tutorial`` preset beside the figures the tutorial reported;
 ``measured`` records what the preset gave when it was run for this course (machine, data, numbers),
@@ -21,7 +21,6 @@ so the notebook's reproduction table and this file agree.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -396,175 +395,3 @@ def papermill_command(stem: str, name: str, output: str | None = None) -> str:
     if yaml_values:
         words += ["-y", "'" + json.dumps(yaml_values) + "'"]
     return " ".join(words)
-
-
-# --------------------------------------------------------------------------- valid choices
-# The parameters whose notebook accepts a fixed set of values, with that set: the runner refuses any other
-# value before anything runs (exit status 2, the valid choices listed). A list-valued parameter (COMPARE_OPTIMIZERS,
-# ACTIVATIONS, MODELS...) must hold choices only. tests/test_presets.py checks each set against the one the
-# notebook's setup cell validates with (a helpers constant such as imagenet.MODEL_NAMES, or the notebook's own).
-_IMAGENET_MODELS = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "vgg16", "vgg19", "resnet50",
-                    "inception_v3", "mobilenet", "mobilenet_v2")
-_MLP_ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
-_ACTIVATION_NAMES = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "swish")
-
-CHOICES: dict[str, dict[str, tuple]] = {
-    "03_keras_basics": {
-        "OPTIMIZER": ("sgd", "momentum", "rmsprop", "adam", "adagrad", "adadelta"),
-        "COMPARE_OPTIMIZERS": ("sgd", "momentum", "rmsprop", "adam", "adagrad", "adadelta"),
-    },
-    "04_feedforward_networks": {
-        "HIDDEN_ACTIVATION": _MLP_ACTIVATIONS,
-        "PG_ACTIVATION": _MLP_ACTIVATIONS,
-        "PG_DATASET": ("gaussian", "circle", "xor", "spiral"),
-    },
-    "05_mlp_image_classification": {
-        "DATASET": ("mnist", "fashion_mnist"),
-        "ACTIVATION": _MLP_ACTIVATIONS,
-        "OPTIMIZER": ("rmsprop", "adam", "sgd"),
-        "BOOK_OPTIMIZER": ("rmsprop", "adam", "sgd"),
-    },
-    "06_convolutional_networks": {
-        "MNIST_VARIANT": ("two_conv", "one_conv"),
-        "AUGMENT_FLIP": (None, "horizontal", "vertical", "horizontal_and_vertical"),
-    },
-    "07_activation_functions": {
-        "XOR_OPTIMIZER": ("adam", "sgd", "rmsprop"),
-        "ACTIVATIONS": _ACTIVATION_NAMES,
-        "DYING_ACTIVATION": _ACTIVATION_NAMES,
-        "ACTIVATION": _ACTIVATION_NAMES,
-    },
-    "08_denoising_autoencoder": {
-        "DATASET": ("mnist", "fashion_mnist"),
-        "ACTIVATION": ("leaky_relu", "relu"),
-    },
-    "09_pretrained_imagenet_models": {
-        "MODELS": _IMAGENET_MODELS,
-        "STEP_BY_STEP_MODEL": _IMAGENET_MODELS,
-        "ARCHITECTURES": ("vgg16", "vgg19", "inception_v3", "resnet50", "mobilenet"),
-    },
-    "10_transfer_learning": {
-        "BAD_IMAGES": ("fail", "skip"),
-        "BACKBONE": _IMAGENET_MODELS,
-        "POOLING": ("avg", "flatten"),
-    },
-    "11_fine_tuning": {
-        "BAD_IMAGES": ("fail", "skip"),
-        "BACKBONE": _IMAGENET_MODELS,
-        "POOLING": ("avg", "flatten"),
-        "OPTIMIZER": ("sgd", "rmsprop"),
-        "EXPERIMENT": ("all", "frozen", "last_block", "augmented"),
-    },
-}
-
-
-def choices_for(stem: str) -> dict[str, tuple]:
-    """The fixed sets of valid values of notebook ``stem``'s parameters (``{}`` when none has one)."""
-    return CHOICES.get(stem, {})
-
-
-# --------------------------------------------------------------------------- parameters whose default is None
-# A default of None says nothing about the type a value must have; this table does ("None: every training image,
-# or a cap" takes an int). tests/test_presets.py checks that it names exactly the notebooks' None defaults.
-NONE_DEFAULT_TYPES: dict[str, dict[str, type]] = {
-    "05_mlp_image_classification": {"TRAIN_SAMPLES": int, "LL_INIT_STDDEV": float},
-    "09_pretrained_imagenet_models": {"FEATURE_MAP_LAYERS": list},
-    "10_transfer_learning": {"DATA_DIR": str},
-    "11_fine_tuning": {"DATA_DIR": str, "LAST_BLOCK": str},
-}
-
-
-# --------------------------------------------------------------------------- valid ranges
-# The numbers each parameter takes: the runner refuses a value outside its range before anything runs (exit status 2,
-# the range and the default named), and every float must be finite (no nan, inf). One table: the "*" entry holds rules
-# by name, regular expressions matched against the whole parameter name in order (the first that matches applies);
-# a notebook's own entry names parameters exactly and comes first, for names that say nothing or say it wrongly
-# (01's IMAGE_SIZE may be 8; 04's PG_HIDDEN_UNITS may be 0: a single neuron). A list of numbers (07's
-# DYING_LEARNING_RATES) must hold numbers of the range only. The bounds follow the checks the notebooks' setup cells
-# make (which stay, for papermill and JupyterLab). tests/test_presets.py checks that every number-valued parameter of
-# every notebook has an entry and that every default and every preset value lies inside its range.
-@dataclass(frozen=True)
-class Range:
-    """``low <= value <= high`` (an open bound excludes its end; None: no bound)."""
-
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-
-    def __contains__(self, value: float) -> bool:
-        if value != value or value in (float("inf"), float("-inf")):
-            return False
-        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
-            return False
-        return self.high is None or (value < self.high or (not self.high_open and value == self.high))
-
-    def __str__(self) -> str:
-        if self.low is None and self.high is None:
-            return "any finite number"
-        if self.high is None:
-            return f"a number {'>' if self.low_open else '>='} {self.low:g}"
-        if self.low is None:
-            return f"a number {'<' if self.high_open else '<='} {self.high:g}"
-        return f"a number in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
-
-
-ANY_NUMBER = Range()                           # thresholds that are differences or ratios, positions on an axis
-AT_LEAST_0 = Range(0)                          # a count that may be zero, a noise level, an L2 rate, a tolerance
-AT_LEAST_1 = Range(1)                          # epochs, steps, samples, units, batch sizes: a count of at least one
-POSITIVE = Range(0, low_open=True)             # learning rates, spreads
-FRACTION = Range(0, 1)                         # accuracies, shares
-BELOW_1 = Range(0, 1, high_open=True)          # dropout rates, momentum: 1 would drop (or keep) everything
-INSIDE_0_1 = Range(0, 1, low_open=True, high_open=True)  # a held-out share: neither nothing nor everything
-
-RANGES: dict[str, dict[str, Range]] = {
-    "*": {
-        r"SEED": Range(0, 2**32 - 1),          # NumPy's seeds
-        r"(\w+_)?EPOCHS": AT_LEAST_1,
-        r"(\w+_)?STEPS": AT_LEAST_1,
-        r"(\w+_)?SAMPLES": AT_LEAST_1,
-        r"(\w+_)?REPEATS|RESTARTS": AT_LEAST_1,
-        r"(\w+_)?BATCH_SIZE": AT_LEAST_1,
-        r"(\w+_)?IMAGE_SIZE": Range(32),       # the pretrained backbones' smallest input (10, 11)
-        r"(\w+_)?SIZE": AT_LEAST_1,
-        r"(\w+_)?UNITS|(\w+_)?LAYERS|FILTERS": AT_LEAST_1,
-        r"(\w+_)?EVERY": AT_LEAST_1,           # print / log every N epochs or steps
-        r"N_\w+": AT_LEAST_1,                  # N_TRAIN, N_POINTS, N_SHOW...: how many
-        r"SHOW_\w+": AT_LEAST_0,               # SHOW_ERRORS: how many to show (0: none)
-        r"(\w+_)?LEARNING_RATES?|LR_\w+": POSITIVE,
-        r"(\w+_)?DROPOUT(_RATE)?|MOMENTUM": BELOW_1,
-        r"(\w+_)?FRACTION": INSIDE_0_1,
-        r"(\w+_)?L2|(\w+_)?TOLERANCE|(\w+_)?NOISE(_FACTOR)?|LEAKY_ALPHA": AT_LEAST_0,
-        r"(MIN|MAX)_\w*ACC(URACY)?(_\w+)?": FRACTION,  # accuracies (04 writes ACC)
-        r"(MIN|MAX)_\w+": ANY_NUMBER,          # other thresholds: gains and gaps may be negative ("-1: not asserted")
-    },
-    "01_neural_networks_30000_feet": {
-        "IMAGE_SIZE": Range(8), "BRUTE_FORCE_SETTINGS": Range(2), "UNTRAINED_BOXES": AT_LEAST_1,
-        "TRUE_KNOB": ANY_NUMBER, "KNOB_LOW": ANY_NUMBER, "KNOB_HIGH": ANY_NUMBER, "START_KNOB": ANY_NUMBER,
-        "MAX_CHANCE_GAP": FRACTION,
-    },
-    "02_installing_the_frameworks": {"SMOKE_SAMPLES": Range(32), "SMOKE_SPREAD": POSITIVE, "MATMUL_SIZE": Range(2)},
-    "04_feedforward_networks": {
-        "REG_LABEL_NOISE": Range(0, 0.5), "REG_NOISE": FRACTION, "PG_NOISE": FRACTION, "PG_HIDDEN_UNITS": AT_LEAST_0,
-    },
-    "05_mlp_image_classification": {
-        "HIDDEN_LAYERS": AT_LEAST_0, "LL_HIDDEN_UNITS": AT_LEAST_0, "LL_INIT_STDDEV": POSITIVE,
-    },
-    "06_convolutional_networks": {
-        "SHIFT_MAX_PIXELS": Range(0, 13), "FEATURE_MAP_INDEX": Range(0, 9999), "AUGMENT_TRANSLATION": FRACTION,
-    },
-    "07_activation_functions": {
-        "XOR_BATCH_SIZE": Range(1, 4), "PRELU_TRUE_SLOPE": ANY_NUMBER, "MIN_DEAD_SHARE_HIGH_LR": FRACTION,
-    },
-    "09_pretrained_imagenet_models": {"TOP": Range(1, 1000), "MAX_FEATURE_MAPS": AT_LEAST_1},
-    "11_fine_tuning": {"ROTATION_DEGREES": Range(0, 360), "SHIFT": FRACTION},
-}
-
-
-def range_for(stem: str, name: str) -> Range | None:
-    """The range of parameter ``name`` of notebook ``stem``: its notebook's entry, else the first rule whose pattern
-    matches the whole name; None when neither has one (the value must still be finite)."""
-    own = RANGES.get(stem, {})
-    if name in own:
-        return own[name]
-    return next((rng for pattern, rng in RANGES["*"].items() if re.fullmatch(pattern, name)), None)

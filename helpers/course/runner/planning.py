@@ -6,7 +6,6 @@ the output folder that :func:`prepare_output_dir` creates).
 from __future__ import annotations
 
 import argparse
-import ast
 import datetime as _dt
 import functools
 import hashlib
@@ -15,7 +14,6 @@ import json
 import math
 import os
 import re
-import reprlib
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 import yaml
 
 from helpers.course import presets, run_record
+from helpers import parameters
 from helpers.course.paths import NOTEBOOKS_DIR
 
 DEFAULT_NOTEBOOKS_DIR = NOTEBOOKS_DIR
@@ -47,31 +46,10 @@ MAX_STEM_CHARS = 150  # an executed copy's file stem; a longer one is cut and en
 MAX_MESSAGE_CHARS = 4000  # a usage error is cut to this (each value quoted in it is cut much shorter)
 
 
-class _ShortRepr(reprlib.Repr):
-    """``reprlib`` with integers of any size (``repr`` of an int beyond 4,300 digits raises) and short strings."""
-
-    def __init__(self):
-        super().__init__()
-        self.maxstring = self.maxother = 80
-        self.maxlist = self.maxtuple = self.maxdict = self.maxset = 8
-        self.maxlevel = 3
-        self.maxlong = 40
-
-    def repr_int(self, x, level):
-        if x.bit_length() > 128:
-            return f"<an integer of about {int(x.bit_length() * math.log10(2)) + 1} digits>"
-        return super().repr_int(x, level)
-
-    def repr_bool(self, x, level):
-        return repr(x)
-
-
-_SHORT_REPR = _ShortRepr()
-
-
 def shown(value: Any) -> str:
-    """``repr(value)`` cut to a few hundred characters at most (a value quoted in a message)."""
-    return _SHORT_REPR.repr(value)
+    """``repr(value)`` cut to a few hundred characters at most (a value quoted in a message; the notebook's own
+    check quotes values the same way)."""
+    return parameters.shown(value)
 
 
 def shown_name(name: Any) -> str:
@@ -129,11 +107,12 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Parameter:
-    """One assignment in a notebook's ``parameters`` cell."""
+    """One parameter of a notebook's ``parameters`` cell."""
 
     name: str
     default: str  # source text of the default value
     help: str = ""  # trailing comment, if any
+    declaration: parameters.Declaration | None = None  # its type, range and choices (helpers.parameters)
 
 
 @dataclass
@@ -240,22 +219,13 @@ def _read_notebook_parameters(path: Path) -> list[Parameter]:
 
 
 def parse_parameters_source(source: str, where: Any = "parameters cell") -> list[Parameter]:
-    """Return the top-level ``NAME = value`` assignments of a parameters cell's source."""
+    """The parameters a parameters cell's source declares: its top-level ``NAME: type = value  # help [allowed]``
+    assignments, read by :func:`helpers.parameters.parse` (the notebook's own check reads them the same way)."""
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise UsageError(f"cannot parse the parameters cell of {where}: {shown_name(exc)}") from None
-    lines = source.splitlines()
-    params = []
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
-            continue
-        default = ast.get_source_segment(source, node.value) or ""
-        rest = lines[node.end_lineno - 1][node.end_col_offset:]
-        comment = rest.split("#", 1)[1].strip() if "#" in rest else ""
-        params += [Parameter(t.id, default, comment) for t in targets if isinstance(t, ast.Name)]
-    return params
+        declared = parameters.parse(source)
+    except parameters.DeclarationError as exc:
+        raise UsageError(f"cannot parse the parameters cell of {where}: {cut(str(exc), 600)}") from None
+    return [Parameter(d.name, d.default_text, d.help, d) for d in declared.values()]
 
 
 # --------------------------------------------------------------------------- parameters
@@ -546,109 +516,17 @@ def _a(noun: str) -> str:
     return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
-def same_kind(value: Any, default: Any) -> bool:
-    """Whether ``value`` has the type of ``default``: an int fits a float, and a bool never passes for a
-    number. (None is handled by :func:`check_value_types`.)"""
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(value, bool) and isinstance(default, bool)
-    if isinstance(default, float):
-        return isinstance(value, (int, float))
-    return isinstance(value, type(default))
-
-
-def check_value_types(notebook: Path, values: dict[str, Any]) -> None:
-    """Reject values whose type differs from the default in the notebook's ``parameters`` cell.
-
-    None is accepted where the default is None, or where the parameter's comment says what None means
-    (``# ... None: all 10,000``). A parameter whose default is None takes None or a value of the type
-    :data:`helpers.course.presets.NONE_DEFAULT_TYPES` gives it.
-    """
-    params = {p.name: p for p in notebook_parameters(notebook)}
-    typed = presets.NONE_DEFAULT_TYPES.get(notebook.stem, {})
+def check_values(notebook: Path, values: dict[str, Any]) -> None:
+    """Reject a value that its declaration in the notebook's ``parameters`` cell does not allow: another type, a
+    number outside its range or not finite (in a list too), a value outside its choices, None where the declaration
+    does not allow it. The same check, with the same message, as the notebook's setup cell makes of itself
+    (:mod:`helpers.parameters`); names the cell lacks are :func:`check_parameters`' to refuse."""
+    declared = {p.name: p.declaration for p in notebook_parameters(notebook)}
     for name, value in values.items():
-        try:
-            default = literal_default(params[name].default)
-        except (KeyError, ValueError, SyntaxError):
-            continue  # a default that is an expression: nothing to compare with
-        if value is None:
-            if default is not None and "None" not in (params[name].help or ""):
-                raise UsageError(f"{notebook.stem}: {name}=None is not a setting of this parameter (its default is "
-                                 f"{cut(params[name].default, 100)} and its comment gives None no meaning); give "
-                                 f"{_a(type(default).__name__)}")
-            continue
-        if default is None:
-            wanted = typed.get(name)
-            if wanted is not None and not same_kind(value, wanted()):
-                raise UsageError(f"{notebook.stem}: {name}={shown(value)} is {_a(type(value).__name__)}, but {name} "
-                                 f"takes None or {_a(wanted.__name__)} ({cut(params[name].help, 200)})")
-            continue
-        if not same_kind(value, default):
-            raise UsageError(f"{notebook.stem}: {name}={shown(value)} is {_a(type(value).__name__)}, but its default "
-                             f"{cut(params[name].default, 100)} is {_a(type(default).__name__)}; give a value of "
-                             "that type")
-    check_choices(notebook, values)
-    check_ranges(notebook, values, params)
-
-
-@functools.lru_cache(maxsize=4096)
-def _literal_default(text: str) -> Any:
-    return ast.literal_eval(text)
-
-
-def literal_default(text: str) -> Any:
-    """A parameters cell's default (source text) as a Python value (shared: do not change it); ``ValueError`` or
-    ``SyntaxError`` when it is an expression. Evaluated once per text."""
-    try:
-        return _literal_default(text)
-    except (RecursionError, MemoryError, TypeError):
-        raise ValueError(f"cannot evaluate {cut(text, 60)}") from None
-
-
-def numbers_in(value: Any, depth: int = 0):
-    """The int and float values in ``value`` (itself, or the items of its lists and dicts); bools are not numbers."""
-    if isinstance(value, bool) or depth > MAX_YAML_DEPTH + 2:
-        return
-    if isinstance(value, (int, float)):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from numbers_in(item, depth + 1)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from numbers_in(item, depth + 1)
-
-
-def check_ranges(notebook: Path, values: dict[str, Any], params: dict[str, Parameter] | None = None) -> None:
-    """Reject a number outside the parameter's range (:data:`helpers.course.presets.RANGES`: a count of at least 1, a
-    positive rate, a fraction in [0, 1]...) and any number that is not finite (nan, inf), in a list too."""
-    params = params if params is not None else {p.name: p for p in notebook_parameters(notebook)}
-    for name, value in values.items():
-        valid = presets.range_for(notebook.stem, name) or presets.ANY_NUMBER
-        for number in numbers_in(value):
-            if number in valid:
-                continue
-            default = f" (its default: {cut(params[name].default, 80)})" if name in params else ""
-            what = f"{name} holds {shown(number)}, which" if number is not value else f"{name}={shown(number)}"
-            problem = "is not a finite number" if isinstance(number, float) and not math.isfinite(number) else \
-                "is out of range"
-            raise UsageError(f"{notebook.stem}: {what} {problem}: {name} takes {valid}{default}; give a value "
-                             "inside that range")
-
-
-def check_choices(notebook: Path, values: dict[str, Any]) -> None:
-    """Reject a value outside the fixed set of choices a notebook has for that parameter
-    (:data:`helpers.course.presets.CHOICES`); for a list-valued parameter, every element must be a choice."""
-    choices = presets.choices_for(notebook.stem)
-    for name, value in values.items():
-        if name not in choices:
-            continue
-        valid = choices[name]
-        given = value if isinstance(value, list) else [value]
-        wrong = [v for v in given if not any(v == c and type(v) is type(c) for c in valid)]
-        if wrong:
-            listed = ", ".join("None" if c is None else str(c) for c in valid)
-            what = f"{name} holds {shown(wrong[0])}, which" if isinstance(value, list) else f"{name}={shown(value)}"
-            raise UsageError(f"{notebook.stem}: {what} is not one of the valid choices: {listed}")
+        declaration = declared.get(name)
+        problem = declaration.problem(value) if declaration is not None else None
+        if problem:
+            raise UsageError(f"{notebook.stem}: {cut(problem)}")
 
 
 def check_parameters(notebook: Path, names: list[str]) -> None:
@@ -694,10 +572,10 @@ def plan_executions(args: argparse.Namespace) -> list[Execution]:
         base = {**preset.parameters, **shared, **per_notebook.get(notebook.stem, {}), **cli_params}
         base = {k: v for k, v in base.items() if k not in notebook_grid}
         check_parameters(notebook, [*base, *notebook_grid])
-        check_value_types(notebook, base)
+        check_values(notebook, base)
         for name, values in notebook_grid.items():
             for value in values:
-                check_value_types(notebook, {name: value})
+                check_values(notebook, {name: value})
         for combo in expand_grid(notebook_grid):
             parameters = {**base, **combo}
             executions.append(Execution(notebook, parameters, combo, preset=args.preset,
