@@ -194,3 +194,38 @@ def test_tests_cannot_reach_the_network():
     with pytest.raises(OSError, match="tests do not use the network"):
         socket.create_connection(("storage.googleapis.com", 443), timeout=1)
     assert sources.internet_available("storage.googleapis.com") is False
+
+
+# ------------------------------------------------------------------------------- mirror, cache, probe
+def test_mirror_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv(sources.MIRROR_ENV, raising=False)
+    assert sources.mirror_dir() is None and sources.mirror_path("images") is None
+    monkeypatch.setenv(sources.MIRROR_ENV, str(tmp_path))
+    (tmp_path / "images").mkdir()
+    assert sources.mirror_dir() == tmp_path
+    assert sources.mirror_path("images") == tmp_path / "images"
+    assert sources.mirror_path("nothing") is None
+    monkeypatch.setenv(sources.MIRROR_ENV, str(tmp_path / "missing"))
+    with pytest.raises(sources.DataSourceError, match="DLFB_MIRROR=.*is not a folder"):
+        sources.mirror_dir()
+
+
+def test_keras_cache_dir_follows_keras_home(keras_home):
+    assert sources.keras_cache_dir() == keras_home
+    target = sources.keras_cache_file("datasets", "x.npz")
+    assert target == keras_home / "datasets" / "x.npz" and target.parent.is_dir() and not target.exists()
+
+
+def test_internet_probe_fails_fast_on_a_closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert sources.internet_available("127.0.0.1", port, timeout=1.0) is False
+
+
+def test_no_source_error_message():
+    err = sources.no_source_error("MNIST", ["Keras cache: empty", "mirror: unset"])
+    text = str(err)
+    assert isinstance(err, sources.DataSourceError)
+    assert "Could not load MNIST" in text and "  - Keras cache: empty" in text and "  - mirror: unset" in text
+    assert "DLFB_MIRROR" in text and "internet" in text
