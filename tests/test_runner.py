@@ -450,23 +450,39 @@ def write_notebooks(folder, parameters: str, *notebooks: tuple[str, str]):
     return folder
 
 
+def signals_ready(ready: Path, code: str) -> str:
+    """``code`` preceded by a line that creates the file ``ready``: once it exists, the kernel is inside the cell."""
+    return f"import pathlib\npathlib.Path({str(ready)!r}).touch()\n{code}"
+
+
+def wait_for_files(process, *paths: Path, timeout: float = 180) -> None:
+    """Wait until every file of ``paths`` exists (the notebooks' readiness signals): fail if ``process`` (the batch)
+    ends first or the ``timeout`` (seconds) passes."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not all(path.exists() for path in paths):
+        missing = [path.name for path in paths if not path.exists()]
+        assert process.poll() is None, f"the batch ended (status {process.returncode}) before {missing} appeared"
+        assert time.monotonic() < deadline, f"{missing} did not appear within {timeout} s"
+        time.sleep(0.1)
+
+
 def test_ctrl_c_marks_the_running_execution_interrupted_and_keeps_the_summary(tmp_path):
     """A real batch interrupted with SIGINT (what Ctrl-C sends): the running notebook is 'interrupted',
     its partial copy is kept, the one not started is 'skipped', and the exit status is 130."""
     import signal
     import subprocess
     import sys
-    import time
 
+    ready = tmp_path / "02_sleeps.ready"  # written by 02's cell just before it sleeps
     folder = write_notebooks(tmp_path / "nbs", "SECONDS = 1", ("01_quick", "VALUE = 1"),
-                             ("02_sleeps", "import time\ntime.sleep(60)"), ("03_never", "VALUE = 3"))
+                             ("02_sleeps", signals_ready(ready, "import time\ntime.sleep(60)")),
+                             ("03_never", "VALUE = 3"))
     out = tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder),
                                 "--output", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and not (out / "02_sleeps.ipynb").exists():
-        time.sleep(0.5)
-    time.sleep(3)  # inside time.sleep(60) by now
+    wait_for_files(process, ready, timeout=120)  # 02's kernel is in its sleeping cell
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
@@ -518,16 +534,14 @@ def test_resume_after_a_real_interrupt_reruns_only_the_interrupted(tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
-    folder = write_notebooks(tmp_path / "nbs", "SECONDS = 60", ("01_quick", "VALUE = 1"), ("02_sleeps", SLEEPS))
+    ready = tmp_path / "02_sleeps.ready"
+    folder = write_notebooks(tmp_path / "nbs", "SECONDS = 60", ("01_quick", "VALUE = 1"),
+                             ("02_sleeps", signals_ready(ready, SLEEPS)))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder), "--output", str(out)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and not (out / "02_sleeps.ipynb").exists():
-        time.sleep(0.5)
-    time.sleep(3)
+    wait_for_files(process, ready, timeout=120)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=120)
     assert json.loads((out / "02_sleeps.run.json").read_text())["status"] == "interrupted"
@@ -548,20 +562,17 @@ def test_ctrl_c_with_jobs_2_then_resume_reruns_only_what_did_not_finish(tmp_path
     import signal
     import subprocess
     import sys
-    import time
 
-    folder = write_notebooks(tmp_path / "nbs", "SECONDS = 60", ("01_quick", "VALUE = 1"), ("02_sleeps", SLEEPS),
-                             ("03_sleeps", SLEEPS))
+    ready = [tmp_path / "02_sleeps.ready", tmp_path / "03_sleeps.ready"]
+    folder = write_notebooks(tmp_path / "nbs", "SECONDS = 60", ("01_quick", "VALUE = 1"),
+                             ("02_sleeps", signals_ready(ready[0], SLEEPS)),
+                             ("03_sleeps", signals_ready(ready[1], SLEEPS)))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder), "--output", str(out),
                "--jobs", "2"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
-    deadline = time.time() + 180
-    while time.time() < deadline and not ((out / "01_quick.ipynb").exists() and (out / "03_sleeps.ipynb").exists()
-                                          and (out / "02_sleeps.ipynb").exists()):
-        time.sleep(0.5)
-    time.sleep(3)  # both sleepers are inside time.sleep(60) by now
+    wait_for_files(process, *ready)  # both sleepers are in their sleeping cells (03 started once 01 finished)
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=180)
     assert process.returncode == 130, err
@@ -590,19 +601,19 @@ def test_ctrl_c_on_a_dask_local_cluster_keeps_partial_notebooks_then_resume_reru
     import nbformat
     import psutil
 
-    counts = "import time\nfor second in range(SECONDS):\n    print(second)\n    time.sleep(1)"
+    ready = [tmp_path / "02_sleeps.ready", tmp_path / "03_sleeps.ready"]
+    counts = ("import pathlib\nimport sys\nimport time\nfor second in range(SECONDS):\n    print(second)\n"
+              f"    if second == 1:  # 0 and 1 are printed\n        sys.stdout.flush()\n"
+              f"        pathlib.Path({str(ready[0])!r}).touch()\n    time.sleep(1)")
     folder = write_notebooks(tmp_path / "nbs", "SECONDS = 60", ("01_quick", "VALUE = 1"), ("02_sleeps", counts),
-                             ("03_sleeps", SLEEPS), ("04_queued", "VALUE = 4"))
+                             ("03_sleeps", signals_ready(ready[1], SLEEPS)), ("04_queued", "VALUE = 4"))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "helpers", "run", "--notebooks-dir", str(folder), "--output", str(out),
                "--scheduler", "local", "--jobs", "2"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     started = time.time()
-    deadline = started + 180
-    while time.time() < deadline and not (out / "01_quick.run.json").exists():
-        time.sleep(0.5)
-    time.sleep(12)  # 02 and 03 are both inside their sleeps by now; 04 waits for a free worker
+    wait_for_files(process, *ready)  # 02 has printed 0 and 1, 03 sleeps (01 finished), 04 waits for a free worker
     os.killpg(process.pid, signal.SIGINT)
     stopped = time.time()
     _, err = process.communicate(timeout=180)
@@ -618,11 +629,11 @@ def test_ctrl_c_on_a_dask_local_cluster_keeps_partial_notebooks_then_resume_reru
     assert printed.startswith("0\n1\n") and "59" not in printed  # it ran, and it was stopped midway
     assert json.loads((out / "03_sleeps.run.json").read_text())["status"] == "interrupted"
     assert not (out / "04_queued.ipynb").exists()
-    time.sleep(2)
     leftovers = [p for p in psutil.process_iter(["cmdline", "create_time", "ppid"])
                  if "ipykernel" in " ".join(p.info["cmdline"] or []) and p.info["create_time"] > started
                  and p.info["ppid"] != os.getpid()]  # a kernel the batch started that outlived it
-    assert not leftovers, leftovers
+    _, alive = psutil.wait_procs(leftovers, timeout=10)  # one still shutting down is given 10 s to exit
+    assert not alive, alive
 
     stamp = (out / "01_quick.ipynb").stat().st_mtime_ns
     done = subprocess.run([*command, "--resume", "--timeout", "3"], capture_output=True, text=True, timeout=180)
@@ -634,7 +645,7 @@ def test_ctrl_c_on_a_dask_local_cluster_keeps_partial_notebooks_then_resume_reru
     assert (out / "01_quick.ipynb").stat().st_mtime_ns == stamp
 
 
-STOP_GRACE_S_BOUND = 45  # seconds: well under the 48 s the sleepers had left, well over the ~3 s measured
+STOP_GRACE_S_BOUND = 45  # seconds: well under the ~58 s the sleepers have left when ready, well over ~3 s measured
 
 
 def outcome(folder):
