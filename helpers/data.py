@@ -322,7 +322,7 @@ def cifar10_keras_cache() -> Path | None:
 
 #: Largest CIFAR-10 batch file read (64 MiB). A real batch is about 31 MB: 10,000 images as one
 #: 30,720,000-byte string of pixels, plus 10,000 labels and 10,000 file names (a Python 2 pickle of that
-#: layout, as tests/test_cifar_batches.py writes it, is 31,209,577 bytes).
+#: layout, as tests/test_data_cifar_batches.py writes it, is 31,209,577 bytes).
 CIFAR10_MAX_BATCH_BYTES = 64 << 20
 
 #: Work budget of one batch file (:class:`helpers.safe_pickle.WorkBudget` units, about one opcode each). A

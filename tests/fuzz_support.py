@@ -6,7 +6,7 @@ whole test session; here each batch of files is read by one child Python with an
 (``resource.setrlimit(RLIMIT_AS)``) and a wall-clock timeout. The child prints one JSON line when it
 starts a file and one when it is done, so a crash or hang names the file that caused it.
 
-Used by tests/test_torch_checkpoint_attacks.py (the weight reader) and tests/test_cifar_batches.py
+Used by tests/test_torch_checkpoint_attacks.py (the weight reader) and tests/test_data_cifar_batches.py
 (the CIFAR-10 batch reader). :func:`mutants` makes the fuzz cases: seeded byte flips, truncations,
 deletions, insertions of random bytes, of pickle opcodes and of a repeated slice.
 """

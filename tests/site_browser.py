@@ -3,7 +3,7 @@
 
 :func:`check_page` returns a list of problems (empty when the page is fine): console errors, images that did not
 load, internal links that do not resolve (missing file or missing ``#anchor``), formulas MathJax did not typeset,
-and, where the notebook saved widget state, widget controls missing from the DOM. Used by tests/test_site.py.
+and, where the notebook saved widget state, widget controls missing from the DOM. Used by tests/test_course_website.py.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def test_a_log_axis_under_one_decade_gets_plain_tick_labels():
 
 def test_the_explorer_figure_in_the_widget_carries_its_alternative_text():
     """draw_default puts each figure in the widget's output area as an HTML <img alt> (the output area draws a bare
-    PNG with no alt); the full path, through IPython's display, is checked in tests/test_site.py."""
+    PNG with no alt); the full path, through IPython's display, is checked in tests/test_course_website.py."""
     output = {"output_type": "display_data", "metadata": {"image/png": {"width": 300}},
               "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}}
     shown = widget_display._described_image(output, 'a "curve" & rate 0.05')

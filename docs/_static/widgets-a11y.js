@@ -3,7 +3,7 @@
    (role="slider"), is a <div> that no <label> can name: it has no accessible name (axe-core's aria-input-field-name).
    Each handle is given aria-labelledby pointing at its widget's description label, so it is announced as, e.g.,
    "learning rate, slider, 0.05". Widgets render after page load, so new ones are labelled as they appear.
-   tests/test_site.py checks every page with axe-core. */
+   tests/test_course_website.py checks every page with axe-core. */
 (function () {
   var count = 0;
   function label(root) {

@@ -3,7 +3,7 @@
 ``python -m helpers record-times runs/<folder>`` reads ``summary.csv`` of a run of the course with
 default parameters (``python -m helpers run``), stores each notebook's wall time (kernel start
 included) in ``notebooks/run_times.json``, and rewrites from it the README's run-time column and total
-and the ``**Run time:**`` paragraph of each notebook's first cell. ``tests/test_run_times.py`` fails when
+and the ``**Run time:**`` paragraph of each notebook's first cell. ``tests/test_course_run_times.py`` fails when
 the README or a notebook disagrees with ``run_times.json``, so no timing is ever typed by hand.
 """
 

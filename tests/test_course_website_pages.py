@@ -1,5 +1,5 @@
 """The website's own text: facts read from the notebooks, the README and run_times.json, and the pages written
-from them (no Sphinx, no browser: tests/test_site.py builds and reads the site)."""
+from them (no Sphinx, no browser: tests/test_course_website.py builds and reads the site)."""
 
 import json
 from pathlib import Path
