@@ -23,7 +23,8 @@ Shared by every notebook:
   cell's one call) checks every value against it
 - :mod:`helpers.checks`         the expectations a notebook asserts, with readable errors
 - :mod:`helpers.training`       seeding and a one-line-per-epoch training log
-- :mod:`helpers.report`         metrics recorded for the course runner, and the run's output folder
+- :mod:`helpers.report`         metrics and training histories handed to the course runner, and the run's output folder
+- :mod:`helpers.handoff`        the runner-notebook contract: one file per execution, named in ``$DLFB_HANDOFF_FILE``
 - :mod:`helpers.quiet_tensorflow`  imports TensorFlow with its C++ start-up lines filtered out (for :func:`setup`)
 
 One topic each (the notebook that uses it first in brackets):

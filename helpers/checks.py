@@ -6,41 +6,30 @@ Each function returns the checked value, so a notebook can write
 
 from __future__ import annotations
 
-import json
 import math
-import os
 
 import numpy as np
+
+from helpers import handoff
 
 
 class ExpectationError(AssertionError):
     """A value computed in a notebook did not meet the course's expectation."""
 
 
-#: Set by the course runner for an execution whose parameters differ from those its thresholds were
-#: tuned for (and no preset brought its own): a missed threshold is then reported, not raised.
-REPORT_ENV = "DLFB_EXPECTATIONS_FILE"
-#: Set by the course runner: every value a threshold check receives is appended there *before* it is
-#: compared, so an execution that fails a check still reports what it measured up to that point.
-CHECKED_ENV = "DLFB_CHECKED_FILE"
-
-
 def _record_checked(what: str, value: float) -> None:
-    """Append ``what = value`` to the runner's checked-values file (JSON lines); nothing when run by hand."""
-    target = os.environ.get(CHECKED_ENV)
-    if target:
-        with open(target, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"what": what, "value": None if math.isnan(value) else round(value, 6)}) + "\n")
+    """Hand ``what = value`` to the course runner *before* it is compared (:mod:`helpers.handoff`), so an
+    execution that fails a check still reports what it measured up to that point; nothing when run by hand."""
+    handoff.append("checked", what=what, value=None if math.isnan(value) else round(value, 6))
 
 
 def _missed_threshold(message: str) -> None:
-    """Raise :class:`ExpectationError`, or, under the runner's report mode, record the miss and go on,
-    so a sweep keeps the metrics it exists for and the runner marks the run 'below expectation'."""
-    target = os.environ.get(REPORT_ENV)
-    if not target:
+    """Raise :class:`ExpectationError`, or, when the runner asked for misses to be reported (an execution whose
+    parameters differ from those its thresholds were tuned for, and no preset brought its own), hand the miss
+    over and go on, so a sweep keeps the metrics it exists for and the runner marks the run 'below expectation'."""
+    if not handoff.request().report_missed:
         raise ExpectationError(message)
-    with open(target, "a", encoding="utf-8") as handle:
-        handle.write(message.replace("\n", " ") + "\n")
+    handoff.append("missed", message=message.replace("\n", " "))
     print(f"BELOW EXPECTATION  {message}")
 
 

@@ -45,7 +45,7 @@ from typing import Callable
 
 import numpy as np
 
-from helpers import sources
+from helpers import handoff, sources
 
 SOURCES = ("auto", "keras", "offline")
 
@@ -160,9 +160,7 @@ def _source_files(name: str, kind: str) -> tuple[str, list[Path], Path | None]:
 
 def _record_source(name: str, kind: str, detail: str = "") -> None:
     """Note where dataset ``name`` came from for the run's card (only when the course runner asks for it)."""
-    import os
-
-    if not os.environ.get(sources.SOURCES_FILE_ENV):
+    if handoff.active() is None:
         return
     try:
         kind, files, folder = _source_files(name, kind)

@@ -1,26 +1,20 @@
-"""What a notebook hands back to the course runner: its metrics, and files in its own output folder.
+"""What a notebook hands back to the course runner: its metrics, its training histories, and files in its own
+output folder.
 
-The runner (``python -m helpers run``) sets two environment variables before it executes a notebook:
+All of it goes through :mod:`helpers.handoff`, the one runner-notebook contract: the runner names the execution's
+handoff file in ``$DLFB_HANDOFF_FILE``; :func:`record_metrics` and :func:`record_history` append to it, and
+:func:`output_dir` is the folder the runner asked for in it.
 
-``DLFB_METRICS_FILE``
-    JSON file next to the executed notebook; :func:`record_metrics` merges values into it.
-``DLFB_OUTPUT_DIR``
-    the folder where that run may write files (saved models, figures); see :func:`output_dir`.
-
-Run by hand (JupyterLab, nbval), a notebook writes no metrics file, and :func:`output_dir` gives a
-fresh temporary folder, so nothing lands beside the notebooks.
+Run by hand (JupyterLab, nbval), nothing is handed back: :func:`record_metrics` only prints, :func:`record_history`
+does nothing, and :func:`output_dir` gives a fresh temporary folder, so nothing lands beside the notebooks.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import tempfile
 from pathlib import Path
 
-METRICS_ENV = "DLFB_METRICS_FILE"
-OUTPUT_ENV = "DLFB_OUTPUT_DIR"
-HISTORIES_FILE = "histories.json"  # training histories in the output folder (helpers.training.EpochLine)
+from helpers import handoff
 
 _temporary_output: Path | None = None
 
@@ -43,28 +37,37 @@ def record_metrics(**values) -> dict:
 
     Example: ``record_metrics(test_accuracy=0.981, epochs=20)``. Prints the given metrics only, so a
     notebook's output is the same whether the runner executes it or not. Returns all metrics recorded
-    so far in this run (when the runner set ``DLFB_METRICS_FILE``) or the given ones.
+    so far in this run (when the runner executes the notebook) or the given ones.
     """
     metrics = {name: _plain(v) for name, v in values.items()}
     print("Recorded: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
-    target = os.environ.get(METRICS_ENV)
-    if target:
-        path = Path(target)
-        merged = json.loads(path.read_text()) if path.exists() else {}
-        merged.update(metrics)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(merged, indent=2))
-        metrics = merged
+    if handoff.append("metrics", values=metrics):
+        metrics = handoff.read(handoff.active()).metrics
     return metrics
+
+
+def record_history(model: str, history: dict[str, list[float]]) -> bool:
+    """Hand one training's per-epoch ``history`` (``{metric: [value per epoch]}``) of ``model`` to the runner,
+    which overlays the curves of a batch's executions (:mod:`helpers.course.batch_report`).
+
+    :class:`helpers.training.EpochLine` calls it at the end of each training. A second training of a model with
+    the same name is stored as ``name#2``, and so on. Returns whether it was handed over (False when run by hand
+    or for an empty history).
+    """
+    if not history:
+        return False
+    return handoff.append("history", model=str(model),
+                          history={name: [_plain(v) for v in values] for name, values in history.items()})
 
 
 def output_dir() -> Path:
     """Return the folder this run may write files to.
 
-    ``$DLFB_OUTPUT_DIR`` when the runner set it, else one temporary folder for this Python session.
+    The folder the runner asked for in the execution's handoff file (``<stem>_files/`` beside the executed
+    notebook), else one temporary folder for this Python session.
     """
     global _temporary_output
-    target = os.environ.get(OUTPUT_ENV)
+    target = handoff.request().files_dir
     if target:
         path = Path(target)
         path.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers import handoff
+
 #: Name of the environment variable that points at the offline data mirror.
 MIRROR_ENV = "DLFB_MIRROR"
 
@@ -232,10 +234,9 @@ def no_source_error(what: str, tried: list[str], fix: str | None = None) -> Data
 
 
 # ----------------------------------------------------------------------- where a run's data came from
-#: Set by the course runner (``python -m helpers run``) to a JSON file beside the executed notebook: every
-#: loader appends the source it used there (:func:`record_use`), and the runner puts it on the run's
-#: reproducibility card. Unset (JupyterLab, nbval), nothing is recorded.
-SOURCES_FILE_ENV = "DLFB_SOURCES_FILE"
+# Under the course runner (``python -m helpers run``) every loader hands the source it used to the runner
+# (:func:`record_use`, through :mod:`helpers.handoff`), which puts it on the run's reproducibility card.
+# Run by hand (JupyterLab, nbval), nothing is recorded.
 
 #: sha256 of files already hashed, by path, size and modification time (in the Keras cache folder).
 HASH_CACHE_NAME = "dlfb_sha256.json"
@@ -344,12 +345,9 @@ def record_use(dataset: str, kind: str, detail: str = "", files=(), folder: str 
     ``kind`` is ``"online"`` (a Keras download), ``"keras cache"`` (downloaded before), ``"mirror"``
     ($DLFB_MIRROR) or ``"package"`` (a Python or Debian package); ``files`` are the files read (each is listed
     with its sha256), ``folder`` an image folder (listed with one sha256 over all its files). Only when the
-    runner set ``$DLFB_SOURCES_FILE``; otherwise (and on any error) this does nothing.
+    runner executes the notebook (:func:`helpers.handoff.active`); otherwise (and on any error) this does nothing.
     """
-    import json
-
-    target = os.environ.get(SOURCES_FILE_ENV)
-    if not target:
+    if handoff.active() is None:
         return
     try:
         files = list(files)
@@ -359,11 +357,7 @@ def record_use(dataset: str, kind: str, detail: str = "", files=(), folder: str 
         if folder is not None:
             digest, count = folder_sha256(folder)
             entry["folder"] = {"path": _card_path(folder), "files": count, "sha256": digest}
-        path = Path(target)
-        entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
-        if entry not in entries:
-            entries.append(entry)
-        path.write_text(json.dumps(entries, indent=1), encoding="utf-8")
+        handoff.append("source", entry=entry)  # the same use twice is listed once (helpers.handoff.read)
     except (OSError, ValueError, DataSourceError):
         return  # the card is a record, never a reason for a notebook to fail
 

@@ -5,21 +5,19 @@ exactly one line per epoch instead. Use it with ``verbose=0``::
 
     model.fit(x, y, epochs=5, verbose=0, callbacks=[EpochLine()])
 
-When the course runner executes the notebook (it sets ``DLFB_OUTPUT_DIR``), :class:`EpochLine` also
-appends each training's history to ``histories.json`` in that folder, so a batch of executions can
-be compared curve by curve (:mod:`helpers.course.batch_report`). Run by hand, it writes nothing.
+At the end of each training :class:`EpochLine` hands the per-epoch history to the course runner with
+:func:`helpers.report.record_history` (the runner's one channel, :mod:`helpers.handoff`), so a batch of
+executions can be compared curve by curve (:mod:`helpers.course.batch_report`); ``EpochLine(record=False)``
+does not. Run by hand, nothing is handed over and no file is written.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
-from pathlib import Path
 
 import keras
 
-from helpers.report import HISTORIES_FILE
+from helpers import report
 
 
 def seed_everything(seed: int, deterministic_ops: bool = True) -> None:
@@ -40,11 +38,14 @@ class EpochLine(keras.callbacks.Callback):
 
     Args:
         every: print every ``every``-th epoch (and the last), for long runs.
+        record: at the end of training, hand the history to the course runner
+            (:func:`helpers.report.record_history`; nothing happens when the notebook runs by hand).
     """
 
-    def __init__(self, every: int = 1):
+    def __init__(self, every: int = 1, record: bool = True):
         super().__init__()
         self.every = max(1, int(every))
+        self.record = bool(record)
         self._start = 0.0
         self._history: dict[str, list[float]] = {}
 
@@ -55,7 +56,8 @@ class EpochLine(keras.callbacks.Callback):
         self._start = time.perf_counter()
 
     def on_train_end(self, logs=None):
-        save_history(getattr(self.model, "name", "model"), self._history)
+        if self.record:
+            report.record_history(getattr(self.model, "name", "model"), self._history)
 
     def on_epoch_end(self, epoch, logs=None):
         for name, value in (logs or {}).items():
@@ -69,24 +71,3 @@ class EpochLine(keras.callbacks.Callback):
                             if name != "learning_rate")
         print(f"epoch {epoch + 1:>{width}}/{total}  {metrics}  ({time.perf_counter() - self._start:.1f} s)")
 
-
-def save_history(name: str, history: dict[str, list[float]]) -> Path | None:
-    """Append one training's per-epoch ``history`` under ``name`` to ``$DLFB_OUTPUT_DIR/histories.json``.
-
-    Does nothing (returns None) unless the course runner set ``DLFB_OUTPUT_DIR``. A second training of a
-    model with the same name is stored as ``name#2``, and so on.
-    """
-    from helpers.report import OUTPUT_ENV
-
-    folder = os.environ.get(OUTPUT_ENV)
-    if not folder or not history:
-        return None
-    path = Path(folder) / HISTORIES_FILE
-    stored = json.loads(path.read_text()) if path.exists() else {}
-    key, n = name, 1
-    while key in stored:
-        n += 1
-        key = f"{name}#{n}"
-    stored[key] = history
-    path.write_text(json.dumps(stored))
-    return path

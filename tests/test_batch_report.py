@@ -1,13 +1,12 @@
-"""Tests for helpers.course.batch_report and the histories that helpers.training.EpochLine stores for it."""
+"""Tests for helpers.course.batch_report and the histories that helpers.training.EpochLine hands back for it."""
 
 import csv
-import json
 import re
 
 import nbformat
 import numpy as np
 
-from helpers import training
+from helpers import handoff, training
 from helpers.course import batch_report, cli, runner
 
 
@@ -17,16 +16,20 @@ def test_epoch_line_stores_history_only_under_the_runner(tmp_path, monkeypatch, 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)], name="tiny")
     model.compile(optimizer="sgd", loss="mse")
     x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
-    monkeypatch.delenv("DLFB_OUTPUT_DIR", raising=False)
+    monkeypatch.delenv(handoff.HANDOFF_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
     model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y), callbacks=[training.EpochLine()])
     assert not list(tmp_path.iterdir())  # by hand: nothing written
-    monkeypatch.setenv("DLFB_OUTPUT_DIR", str(tmp_path))
+    target = handoff.start(tmp_path / "run.handoff.jsonl", tmp_path / "run_files", report_missed=False)
+    monkeypatch.setenv(handoff.HANDOFF_ENV, str(target))
     model.fit(x, y, epochs=3, verbose=0, validation_data=(x, y), callbacks=[training.EpochLine()])
     model.fit(x, y, epochs=1, verbose=0, callbacks=[training.EpochLine()])
-    stored = json.loads((tmp_path / training.HISTORIES_FILE).read_text())
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[training.EpochLine(record=False)])  # asked not to
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.handoff.jsonl"]  # no other file, no folder
+    stored = handoff.read(target).histories
     assert list(stored) == ["tiny", "tiny#2"]
     assert len(stored["tiny"]["val_loss"]) == 3 and len(stored["tiny#2"]["loss"]) == 1
-    assert len(capsys.readouterr().out.splitlines()) == 6  # still one printed line per epoch
+    assert len(capsys.readouterr().out.splitlines()) == 7  # still one printed line per epoch
 
 
 def test_batch_report_overlays_curves_and_plots_metrics_against_the_grid(tmp_path):
@@ -36,9 +39,9 @@ def test_batch_report_overlays_curves_and_plots_metrics_against_the_grid(tmp_pat
     nb.cells = [
         nbformat.v4.new_code_cell("RATE = 0.5", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(
-            "from helpers.training import save_history\nfrom helpers.report import record_metrics\n"
+            "from helpers.report import record_history, record_metrics\n"
             "curve = [1.0 * RATE ** k for k in range(1, 5)]\n"
-            "save_history('net', {'loss': curve, 'val_loss': [v + 0.1 for v in curve]})\n"
+            "record_history('net', {'loss': curve, 'val_loss': [v + 0.1 for v in curve]})\n"
             "record_metrics(final_val_loss=curve[-1] + 0.1)"),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -50,7 +53,7 @@ def test_batch_report_overlays_curves_and_plots_metrics_against_the_grid(tmp_pat
     assert "![curves_net](curves_net.png)" in report
     assert "![final_val_loss_vs_RATE](final_val_loss_vs_RATE.png)" in report
     assert (out / "curves_net.png").stat().st_size > 1000 and (out / "final_val_loss_vs_RATE.png").exists()
-    assert "## Slowest cells" in report and re.search(r"In \[\d\]: from helpers.training import save_history", report)
+    assert "## Slowest cells" in report and re.search(r"In \[\d\]: from helpers.report import record_history", report)
     rows = list(csv.DictReader(open(out / "summary.csv")))
     assert [float(r["final_val_loss"]) for r in rows] == sorted(float(r["final_val_loss"]) for r in rows)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import handoff
 from helpers.course import cli, presets, runner
 from helpers.course.presets import Preset
 
@@ -100,7 +101,7 @@ def test_preset_runs_end_to_end(fixture_presets, tmp_path):
     out = tmp_path / "out"
     assert cli.main(["run", "01", "--notebooks-dir", str(FIXTURES), "--preset", "double",
                         "--output", str(out)]) == 0
-    metrics = json.loads((out / "01_metrics__double.metrics.json").read_text())
+    metrics = handoff.read(out / "01_metrics__double.handoff.jsonl").metrics
     assert metrics["score"] == 40 and metrics["label"] == "preset"
 
 

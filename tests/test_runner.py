@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import handoff
 from helpers.course import cli, runner
 from helpers.course.runner import Execution, UsageError
 
@@ -395,14 +396,16 @@ def test_end_to_end_reports_failure_and_still_runs_others(default_run):
 
 def test_end_to_end_metrics_files_and_environment(default_run):
     _, out, _, _ = default_run
-    metrics = json.loads((out / "01_metrics.metrics.json").read_text())
-    assert metrics == {"score": 20, "label": "demo", "ratio": 5.0, "cwd_name": "fixtures"}  # cwd = notebook folder
+    handed = handoff.read(out / "01_metrics.handoff.jsonl")  # the one channel back from the notebook
+    assert handed.metrics == {"score": 20, "label": "demo", "ratio": 5.0, "cwd_name": "fixtures"}  # cwd = notebook folder
+    assert handed.files_dir == str(out.absolute() / "01_metrics_files") and not handed.report_missed
+    assert json.loads((out / "01_metrics.run.json").read_text())["metrics"] == handed.metrics
     assert (out / "01_metrics_files" / "score.txt").read_text() == "20"
     assert not (out / "02_fails_files").exists()  # empty output folders are removed
-    assert "DLFB_METRICS_FILE" not in os.environ and "DLFB_OUTPUT_DIR" not in os.environ
+    assert handoff.HANDOFF_ENV not in os.environ  # set for each execution's kernel only
     assert sorted(p.name for p in out.iterdir()) == [
-        "01_metrics.ipynb", "01_metrics.metrics.json", "01_metrics.run.json", "01_metrics_files", "02_fails.ipynb",
-        "02_fails.run.json", "report.md", "summary.csv", "summary.md"]
+        "01_metrics.handoff.jsonl", "01_metrics.ipynb", "01_metrics.run.json", "01_metrics_files",
+        "02_fails.handoff.jsonl", "02_fails.ipynb", "02_fails.run.json", "report.md", "summary.csv", "summary.md"]
 
 
 def test_end_to_end_summary_csv_and_md(default_run):
@@ -426,7 +429,7 @@ def test_end_to_end_grid_names_and_parameters(tmp_path, capsys):
     for scale in (1, 3):
         stem = f"01_metrics__SCALE={scale}"
         assert (out / f"{stem}.ipynb").is_file()
-        metrics = json.loads((out / f"{stem}.metrics.json").read_text())
+        metrics = handoff.read(out / f"{stem}.handoff.jsonl").metrics
         assert metrics["score"] == 10 * scale and metrics["label"] == "hi there"
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert [r["parameters"] for r in rows] == ["LABEL=hi there SCALE=1", "LABEL=hi there SCALE=3"]
@@ -684,7 +687,8 @@ def test_dask_local_cluster_of_2_workers_gives_the_sequential_summary(tmp_path):
 
     assert outcome(on_dask) == outcome(sequential)
     names = sorted(p.name for p in on_dask.iterdir())
-    assert {"01_metrics.ipynb", "01_metrics.metrics.json", "01_metrics.run.json", "02_fails.ipynb"} <= set(names)
+    assert {"01_metrics.ipynb", "01_metrics.handoff.jsonl", "01_metrics.run.json", "02_fails.ipynb"} <= set(names)
+    assert handoff.read(on_dask / "01_metrics.handoff.jsonl").metrics["score"] == 20
     assert (on_dask / "01_metrics_files" / "score.txt").read_text() == "20"
 
 

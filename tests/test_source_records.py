@@ -3,11 +3,11 @@
 import hashlib
 import json
 
-from helpers import sources
+from helpers import handoff, sources
 
 
 def test_nothing_is_recorded_without_the_runner(tmp_path, monkeypatch):
-    monkeypatch.delenv(sources.SOURCES_FILE_ENV, raising=False)
+    monkeypatch.delenv(handoff.HANDOFF_ENV, raising=False)
     cache_file = tmp_path / sources.HASH_CACHE_NAME
     monkeypatch.setattr(sources, "_hash_cache_file", lambda: cache_file)
     data = tmp_path / "data.bin"
@@ -17,8 +17,8 @@ def test_nothing_is_recorded_without_the_runner(tmp_path, monkeypatch):
 
 
 def test_record_use_lists_each_file_with_its_sha256(tmp_path, monkeypatch):
-    record = tmp_path / "run.sources.json"
-    monkeypatch.setenv(sources.SOURCES_FILE_ENV, str(record))
+    record = handoff.start(tmp_path / "run.handoff.jsonl", tmp_path / "run_files", report_missed=False)
+    monkeypatch.setenv(handoff.HANDOFF_ENV, str(record))
     monkeypatch.setattr(sources, "_hash_cache_file", lambda: tmp_path / sources.HASH_CACHE_NAME)
     data = tmp_path / "data.bin"
     data.write_bytes(b"hello")
@@ -28,7 +28,7 @@ def test_record_use_lists_each_file_with_its_sha256(tmp_path, monkeypatch):
     sources.record_use("toy", "mirror", "a detail", files=[data])
     sources.record_use("toy", "mirror", "a detail", files=[data])  # the same use twice: listed once
     sources.record_use("images/cats", "mirror", folder=folder.parent)
-    entries = json.loads(record.read_text())
+    entries = handoff.read(record).sources
     assert len(entries) == 2
     assert entries[0]["files"] == [{"path": str(data), "bytes": 5, "sha256": hashlib.sha256(b"hello").hexdigest()}]
     assert entries[0]["source"] == "mirror" and entries[0]["detail"] == "a detail"
@@ -54,7 +54,7 @@ def test_importing_helpers_sets_no_sources_variable():
     import subprocess
     import sys
 
-    code = "import os, helpers, helpers.sources, helpers.data; print(os.environ.get('DLFB_SOURCES_FILE'))"
-    env = {k: v for k, v in os.environ.items() if k != "DLFB_SOURCES_FILE"}
+    code = "import os, helpers, helpers.sources, helpers.data; print(os.environ.get('DLFB_HANDOFF_FILE'))"
+    env = {k: v for k, v in os.environ.items() if k != "DLFB_HANDOFF_FILE"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.strip()
     assert out == "None"

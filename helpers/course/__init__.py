@@ -2,7 +2,8 @@
 
 - :mod:`helpers.course.cli`            the command line: one parser, one list of command modules
 - :mod:`helpers.course.runner`         ``run`` / ``list``: execute notebooks with papermill (planning, execution,
-                                       results, the command; :mod:`~helpers.course.runner.dask_batch` for Dask)
+                                       executors: one batch loop for the three modes, results, the command;
+                                       :mod:`~helpers.course.runner.dask_batch` for Dask)
 - :mod:`helpers.course.presets`        the notebooks' named configurations (``--preset tutorial`` and grids)
 - :mod:`helpers.course.run_record`     each execution's key and reproducibility card (``--resume``)
 - :mod:`helpers.course.batch_report`   a batch's curves, metric-vs-parameter figures and slowest cells

@@ -3,8 +3,8 @@
 After a run, :func:`write_report` adds to the output folder
 
 - ``curves_<model>.png``: the validation curves (loss, and accuracy where recorded) of every execution that
-  trained a model of that name, overlaid (the notebooks' :class:`helpers.training.EpochLine` stores each
-  training's history in ``<stem>_files/histories.json``);
+  trained a model of that name, overlaid (the notebooks' :class:`helpers.training.EpochLine` hands each
+  training's history back in the execution's ``<stem>.handoff.jsonl``, see :mod:`helpers.handoff`);
 - ``<metric>_vs_<PARAMETER>.png``: each numeric metric against each parameter the batch varied;
 - ``report.md``: the summary table, the figures, and each execution's slowest cells (papermill's per-cell
   durations), which show where a notebook spends its time.
@@ -15,19 +15,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from helpers.report import HISTORIES_FILE  # not helpers.training: the runner must not import Keras
+from helpers import handoff  # the runner-notebook contract (pure Python: the runner must not import Keras)
 
 MAX_CURVE_FIGURES = 12
 
 
 def histories(output_dir: Path, stem: str) -> dict[str, dict[str, list[float]]]:
-    """The training histories an execution stored: ``{model name: {metric: [per-epoch values]}}``."""
-    path = Path(output_dir) / f"{stem}_files" / HISTORIES_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    """The training histories an execution handed back: ``{model name: {metric: [per-epoch values]}}``."""
+    return handoff.read(handoff.handoff_path(output_dir, stem)).histories
 
 
 def slowest_cells(executed: Path, n: int = 3) -> list[tuple[float, str]]:

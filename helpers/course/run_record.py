@@ -16,6 +16,7 @@ notebook's metadata under ``dlfb``.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import platform
@@ -28,6 +29,31 @@ from typing import Any
 
 RECORD_SUFFIX = ".run.json"
 VERSIONED_PACKAGES = ("tensorflow", "keras", "numpy", "papermill")
+
+
+class Status(str, enum.Enum):
+    """What happened to an execution. A ``str``: records, summaries and comparisons see the plain text."""
+
+    PENDING = "pending"                        # planned, not run (yet)
+    RUNNING = "running"                        # on disk while it runs; read back later: it was interrupted
+    OK = "ok"                                  # ran to its end, every threshold met
+    BELOW_EXPECTATION = "below expectation"    # ran to its end; a threshold set for other parameters was missed
+    FAILED = "failed"                          # a cell raised, or the worker running it was lost
+    TIMED_OUT = "timed out"                    # a cell ran longer than --timeout
+    INTERRUPTED = "interrupted"                # Ctrl-C (or the kernel was interrupted); partial notebook kept
+    SKIPPED = "skipped"                        # never started: the batch was stopped first
+
+    __str__ = str.__str__        # "ok", not "Status.OK", in f-strings, CSV and printed summaries
+    __format__ = str.__format__
+
+    @classmethod
+    def of(cls, text: Any) -> "Status":
+        """The status a record's text names; one left ``running`` was interrupted, an unknown one is ``failed``."""
+        try:
+            status = cls(text)
+        except ValueError:
+            return cls.FAILED
+        return cls.INTERRUPTED if status is cls.RUNNING else status
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +122,7 @@ def write_record(path: Path, record: dict[str, Any]) -> None:
 
 
 #: Statuses of an execution that ran to its end; ``--resume`` does not run these again.
-FINISHED = ("ok", "below expectation")
+FINISHED = (Status.OK, Status.BELOW_EXPECTATION)
 
 
 def read_record(path: Path) -> dict[str, Any] | None:

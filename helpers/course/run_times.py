@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from helpers.course.paths import NOTEBOOKS_DIR, README
+from helpers.course.run_record import Status
 from helpers.course.runner.planning import UsageError
 
 TIMES_FILE = NOTEBOOKS_DIR / "run_times.json"
@@ -42,7 +43,7 @@ def read_summary(run_dir: Path) -> dict[str, float]:
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     times = {row["notebook"]: float(row["wall_time_s"]) for row in rows
-             if row["status"] == "ok" and not row["parameters"].strip()}
+             if row["status"] == Status.OK and not row["parameters"].strip()}
     if not times:
         raise ValueError(f"{path} holds no default execution that finished ok (parameters must be empty).")
     return times

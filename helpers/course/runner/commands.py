@@ -13,15 +13,16 @@ Each execution writes into the output folder (default ``runs/<YYYYmmdd-HHMMSS>``
 directory, which must not exist yet or be empty unless ``--overwrite``):
 
 - ``<executed-stem>.ipynb``          the executed copy (``<stem>`` or ``<stem>__NAME=value__...`` for grids)
-- ``<executed-stem>.metrics.json``   metrics the notebook recorded (``helpers.report.record_metrics``)
+- ``<executed-stem>.handoff.jsonl``  what the notebook handed back: metrics (``helpers.report.record_metrics``),
+                                     training histories, the values its checks measured, data sources
 - ``<executed-stem>_files/``         files the notebook wrote (removed again when it stays empty)
 - ``<executed-stem>.run.json``       its key (for --resume), status and reproducibility card (versions, device,
                                      seed, parameters, data sources with sha256; also in the notebook's metadata)
 - ``summary.csv`` and ``summary.md`` one row per execution: status, wall time, parameters, metrics, data sources
 
-The metric contract: before executing a notebook the runner sets ``DLFB_METRICS_FILE``,
-``DLFB_OUTPUT_DIR`` (to the paths above) and ``DLFB_SOURCES_FILE`` (where the data loaders note their
-sources) in ``os.environ``; the papermill kernel inherits them.
+The runner-notebook contract (``helpers.handoff``): before executing a notebook the runner writes its request (the
+``_files/`` folder, whether a missed threshold is reported) into the handoff file and names that file in
+``DLFB_HANDOFF_FILE`` in ``os.environ``; the papermill kernel inherits it and appends what it hands back.
 
 Parameters file format (YAML)::
 
@@ -56,8 +57,9 @@ import argparse
 from pathlib import Path
 
 from helpers.course import presets
+from helpers.course.run_record import Status
 from helpers.course.runner import dask_batch
-from helpers.course.runner.execution import run_all, run_parallel
+from helpers.course.runner.executors import ProcessPoolExecutor, SequentialExecutor, run_batch
 from helpers.course.runner.planning import (DEFAULT_KERNEL, DEFAULT_MAX_EXECUTIONS, UsageError, check_kernel,
                                             check_output_folder, cut, discover_notebooks, format_value,
                                             notebook_parameters, plan_executions, prepare_output_dir)
@@ -160,20 +162,21 @@ def command_run(args: argparse.Namespace) -> int:
         client = dask_batch.connect(args.scheduler, args.jobs)
     output_dir = prepare_output_dir(args.output, args.overwrite or args.resume)
     print(f"Running {len(executions)} execution(s) into {output_dir}", flush=True)
+    if client is not None:
+        executor = dask_batch.DaskExecutor(client, output_dir, args.kernel, args.timeout)
+    elif args.jobs > 1:
+        executor = ProcessPoolExecutor(output_dir, args.kernel, args.timeout, args.jobs)
+    else:
+        executor = SequentialExecutor(output_dir, args.kernel, args.timeout)
     try:
-        if client is not None:
-            dask_batch.run_on_dask(executions, output_dir, args.kernel, args.timeout, client, args.resume)
-        elif args.jobs > 1:
-            run_parallel(executions, output_dir, args.kernel, args.timeout, args.jobs, args.resume)
-        else:
-            run_all(executions, output_dir, args.kernel, args.timeout, args.resume)
+        run_batch(executions, output_dir, executor, args.resume)
     finally:
         for e in executions:
-            if e.status == "pending":
-                e.status = "skipped"
+            if e.status == Status.PENDING:
+                e.status = Status.SKIPPED
         # Rebuilt from what is on disk: a resumed folder's summary also lists what earlier calls ran there.
         earlier = earlier_executions(output_dir, executions) if args.resume else []
         table = write_summary(executions + earlier, output_dir, args.kernel)
         print(table)
         print(f"\nSummary: {output_dir / 'summary.md'} and summary.csv", flush=True)
-    return 1 if any(e.status != "ok" for e in executions) else 0
+    return 1 if any(e.status != Status.OK for e in executions) else 0

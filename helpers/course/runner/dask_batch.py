@@ -4,7 +4,7 @@
 scheduler; ``--scheduler local --jobs N`` starts a ``dask.distributed.LocalCluster`` of N single-threaded
 workers on this machine, so one code path serves a laptop and a lab. Each worker executes the notebook in a
 temporary folder (the notebook's bytes travel with the task, so workers need no shared disk) and sends back
-every file the execution wrote: the executed notebook, its metrics, its record and its ``_files/`` folder.
+every file the execution wrote: the executed notebook, its handoff file, its record and its ``_files/`` folder.
 The client writes them into the output folder, exactly where a local run would have.
 
 Workers need the course installed, as for any run (the README's install command, in the same Python
@@ -21,7 +21,6 @@ import logging
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import uuid
@@ -29,8 +28,9 @@ from pathlib import Path
 
 import psutil
 
-from helpers.course.runner.execution import (core_shares, describe_error, pin_to_cores, quiet_papermill,
-                                             resume_from_record, run_execution)
+from helpers.course.run_record import Status
+from helpers.course.runner.execution import core_shares, pin_to_cores, quiet_papermill, run_execution
+from helpers.course.runner.executors import Executor, Outcome
 from helpers.course.runner.planning import DEFAULT_NOTEBOOKS_DIR, Execution, UsageError
 
 CONNECT_TIMEOUT_S = 10
@@ -187,68 +187,74 @@ def execute_remotely(execution: Execution, notebook_bytes: bytes, kernel: str, t
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_on_dask(executions: list[Execution], output_dir: Path, kernel: str, timeout: float | None,
-                client, resume: bool = False) -> None:
-    """Run the executions on the Dask ``client`` (see :func:`connect`) and write what each worker sends
-    back into ``output_dir``; the client (and a LocalCluster behind it) is closed at the end.
+class DaskExecutor(Executor):
+    """``--scheduler``: each execution a task on the Dask ``client``'s workers (see :func:`connect`); what a worker
+    sends back is written into ``output_dir``, where a local run would have written it. :meth:`close` closes the
+    client (and a LocalCluster behind it).
 
     Ctrl-C sets the batch's stop event: every worker interrupts its running kernel and sends back the partial
-    notebook ('interrupted', as a local run keeps it), executions not started yet are 'skipped'. The client
-    waits up to :data:`STOP_GRACE_S` for that; a second Ctrl-C leaves at once (running rows then say the
-    partial notebook stayed on the worker).
+    notebook ('interrupted', as a local run keeps it), executions not started yet are 'skipped'. :meth:`stop`
+    waits up to :data:`STOP_GRACE_S` for that; a second Ctrl-C leaves at once (running rows then say the partial
+    notebook stayed on the worker).
     """
-    from distributed import Event, as_completed  # heavy and optional (--scheduler only)
-    from tqdm.auto import tqdm
 
-    todo = [e for e in executions if not (resume and resume_from_record(e, output_dir))]
-    placement = worker_placement(client)
-    stop = Event(f"dlfb-stop-{uuid.uuid4().hex}", client=client)
-    futures: dict = {}
+    lost = "Dask task failed"
 
-    def collect(future, bar) -> None:
-        execution = futures.pop(future)
+    def __init__(self, client, output_dir: Path, kernel: str, timeout: float | None):
+        self.client, self.output_dir, self.kernel, self.timeout = client, output_dir, kernel, timeout
+        self.stop_event = None
+        self.stopped = False
+        self.running: dict = {}  # future -> execution, until its outcome is handed back
+
+    def results(self, todo, started):
+        from distributed import Event, as_completed  # heavy and optional (--scheduler only)
+
+        placement = worker_placement(self.client)
+        self.stop_event = Event(f"dlfb-stop-{uuid.uuid4().hex}", client=self.client)
+        self.running = {self.client.submit(execute_remotely, e, e.notebook.read_bytes(), self.kernel, self.timeout,
+                                           placement, self.stop_event.name, key=f"dlfb-{e.stem}-{e.key[:12]}",
+                                           pure=False): e for e in todo}
+        for future in as_completed(list(self.running)):
+            yield self._collect(future)
+
+    def _collect(self, future) -> tuple[Execution, Outcome]:
+        """The execution of a finished task and its outcome; the files its worker sent back written out."""
+        execution = self.running.pop(future)
         try:
             done, files = future.result()
             for name, data in files.items():
-                target = output_dir / name
+                target = self.output_dir / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
-            for attribute in ("status", "wall_time", "error", "metrics", "card"):
-                setattr(execution, attribute, getattr(done, attribute))
         except Exception as exc:  # noqa: BLE001 - a lost worker: reported, the rest go on
-            execution.status, execution.error = "failed", f"Dask task failed: {describe_error(exc)}"
-        if execution.status not in ("ok", "pending"):
-            bar.write(f"{execution.status.upper()} {execution.stem}: {execution.error}", file=sys.stderr)
-        bar.update(1)
+            return execution, exc
+        return execution, done
 
-    try:
-        with tqdm(total=len(executions), initial=len(executions) - len(todo), desc="notebooks", unit="run",
-                  file=sys.stderr) as bar:
-            futures = {client.submit(execute_remotely, e, e.notebook.read_bytes(), kernel, timeout, placement,
-                                     stop.name, key=f"dlfb-{e.stem}-{e.key[:12]}", pure=False): e for e in todo}
-            try:
-                for future in as_completed(list(futures)):
-                    collect(future, bar)
-            except KeyboardInterrupt:
-                stop.set()
-                bar.write("Ctrl-C: stopping the notebooks on the workers and fetching their partial notebooks "
-                          "(Ctrl-C again to leave now)", file=sys.stderr)
-                try:
-                    for future in as_completed(list(futures), timeout=STOP_GRACE_S):
-                        collect(future, bar)
-                except (KeyboardInterrupt, TimeoutError):
-                    pass
-                raise KeyboardInterrupt from None
-    except KeyboardInterrupt:
-        client.cancel(list(futures))
-        for future, execution in futures.items():  # still on a worker when the client stopped waiting
-            if execution.status == "pending":
-                execution.status = "interrupted"
-                execution.error = ("interrupted by the user (Ctrl-C) while on a Dask worker; the worker's partial "
-                                   "notebook stays on the worker (--resume runs it again)")
-        raise
-    finally:
-        cluster = getattr(client, "cluster", None)
-        client.close()
+    def stop(self, note):
+        from distributed import as_completed  # heavy and optional (--scheduler only)
+
+        self.stopped = True
+        if self.stop_event is None:
+            return
+        self.stop_event.set()
+        note("Ctrl-C: stopping the notebooks on the workers and fetching their partial notebooks "
+             "(Ctrl-C again to leave now)")
+        try:
+            for future in as_completed(list(self.running), timeout=STOP_GRACE_S):
+                yield self._collect(future)
+        except (KeyboardInterrupt, TimeoutError):
+            pass
+
+    def close(self):
+        if self.running:
+            self.client.cancel(list(self.running))
+        if self.stopped:
+            for execution in self.running.values():  # still on a worker when the client stopped waiting
+                if execution.status == Status.PENDING:
+                    execution.status = Status.INTERRUPTED
+                    execution.error = ("interrupted by the user (Ctrl-C) while on a Dask worker; the worker's "
+                                       "partial notebook stays on the worker (--resume runs it again)")
+        cluster = getattr(self.client, "cluster", None)
+        self.client.close()
         if cluster is not None:
             cluster.close()

@@ -122,7 +122,7 @@ class Execution:
     notebook: Path
     parameters: dict[str, Any]
     grid: dict[str, Any] = field(default_factory=dict)
-    status: str = "pending"
+    status: run_record.Status = run_record.Status.PENDING
     wall_time: float | None = None
     error: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
