@@ -379,7 +379,7 @@ def test_ranges_apply_to_params_files_and_presets_too(tmp_path, monkeypatch):
 
 def test_values_inside_their_range_pass():
     plan = plan_course("05", "-p", "LEARNING_RATE=1e-4", "-p", "EPOCHS=1", "-p", "DROPOUT_RATE=0",
-                       "-p", "HIDDEN_LAYERS=0", "-p", "MIN_DROPOUT_VAL_LOSS_GAIN=-1", "-p", "SEED=4294967295")
+                       "-p", "HIDDEN_LAYERS=0", "-p", "MAX_DROPOUT_RISE_RATIO=0.01", "-p", "SEED=4294967295")
     assert plan[0].parameters["HIDDEN_LAYERS"] == 0
 
 
