@@ -288,20 +288,6 @@ def layer_gradient_norms(model, x, y) -> np.ndarray:
     return np.array([float(tf.norm(g)) for g in grads])
 
 
-def hidden_activations(model, x) -> list[np.ndarray]:
-    """Outputs of ``act_1 .. act_k`` for inputs ``x``: a list of ``(n, units)`` float32 arrays."""
-    import keras
-
-    acts = [layer.output for layer in model.layers if layer.name.startswith("act_")]
-    if not acts:
-        raise ValueError("The model has no layers named act_1, act_2, ...; build it with "
-                         "helpers.taught.deep_mlp.build_mlp().")
-    probe = keras.Model(model.inputs[0], acts)
-    x = np.asarray(x, dtype=np.float32)
-    chunks = [probe(x[i:i + 1024], training=False) for i in range(0, len(x), 1024)]  # no predict(): no retracing
-    return [np.concatenate([np.asarray(c[k]) for c in chunks]) for k in range(len(acts))]
-
-
 def _hidden_acts(model):
     layers = [layer for layer in model.layers if layer.name.startswith("act_")]
     if not layers:

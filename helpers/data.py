@@ -571,25 +571,6 @@ def load_boston_housing(source: str = "auto") -> LoadedData:
                  _boston_offline, "offline (mirror)")
 
 
-#: Loader by dataset name, for notebooks whose ``dataset`` parameter picks one.
-LOADERS: dict[str, Callable[..., LoadedData]] = {
-    "mnist": load_mnist,
-    "fashion_mnist": load_fashion_mnist,
-    "cifar10": load_cifar10,
-    "boston_housing": load_boston_housing,
-}
-
-#: Class names by dataset name.
-CLASS_NAMES = {"mnist": MNIST_CLASSES, "fashion_mnist": FASHION_MNIST_CLASSES, "cifar10": CIFAR10_CLASSES}
-
-
-def load_dataset(name: str, source: str = "auto") -> LoadedData:
-    """Load a dataset by name (one of :data:`LOADERS`)."""
-    if name not in LOADERS:
-        raise ValueError(f"Unknown dataset {name!r}. Choose one of: {', '.join(LOADERS)}.")
-    return LOADERS[name](source=source)
-
-
 # ------------------------------------------------------------------------------------ image folders
 #: Image collections of the course: the sample photos (in the repository's ``data/photos``, or downloaded from
 #: their public origin), and two photo datasets (the offline mirror's ``images/<name>``, or a download).

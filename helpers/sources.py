@@ -292,14 +292,11 @@ def _cached_sha256(path: Path, cache: dict) -> tuple[str, bool]:
     return digest.hexdigest(), True
 
 
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file's bytes, remembered by (path, size, mtime) in ``<Keras cache>/dlfb_sha256.json``,
-    so that a large archive is read once, not on every run (a changed file has another size or mtime)."""
-    return files_sha256([path])[0]
-
-
 def files_sha256(paths) -> list[str]:
-    """sha256 of each file of ``paths`` (see :func:`file_sha256`), reading and writing the cache once."""
+    """sha256 of each file of ``paths``, reading and writing the cache once.
+
+    Each digest is remembered by (path, size, mtime) in ``<Keras cache>/dlfb_sha256.json``, so that a large
+    archive is read once, not on every run (a changed file has another size or mtime)."""
     cache = _load_hash_cache()
     results = [_cached_sha256(Path(p), cache) for p in paths]
     if any(changed for _, changed in results):

@@ -75,7 +75,7 @@ def test_record_refuses_a_run_that_misses_a_notebook(tmp_path):
 
 
 def test_committed_readme_and_notebooks_agree_with_run_times_json():
-    record = run_times.load_times()
+    record = json.loads(run_times.TIMES_FILE.read_text(encoding="utf-8"))
     seconds = record["seconds"]
     notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert sorted(seconds) == notebooks

@@ -204,7 +204,7 @@ def test_progress_reports_a_learner_copy(tmp_path, capsys):
     cells[0].source = "import numpy as np\n" + inspect.getsource(first.solution)  # the learner solved the first one
     cells[-1].source = "def broken(:\n" + cells[-1].source  # and broke the last cell
     nbformat.write(notebook, tmp_path / notebook_path(nn).name)
-    results = cell_runner.notebook_progress(tmp_path / notebook_path(nn).name)
+    results = list(cell_runner.iter_notebook_progress(tmp_path / notebook_path(nn).name))
     status = {r.exercise_id: r.status for r in results}
     assert status[ids[0]] == PASSED
     assert status[ids[-1]] == ERROR

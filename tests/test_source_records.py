@@ -1,4 +1,4 @@
-"""Tests for the data-source records of the reproducibility card (helpers.sources.record_use, file_sha256)."""
+"""Tests for the data-source records of the reproducibility card (helpers.sources.record_use, files_sha256)."""
 
 import hashlib
 import json
@@ -40,13 +40,13 @@ def test_sha256_is_cached_by_path_size_and_mtime(tmp_path, monkeypatch):
     monkeypatch.setattr(sources, "_hash_cache_file", lambda: cache_file)
     data = tmp_path / "big.bin"
     data.write_bytes(b"abc")
-    assert sources.file_sha256(data) == hashlib.sha256(b"abc").hexdigest()
+    assert sources.files_sha256([data])[0] == hashlib.sha256(b"abc").hexdigest()
     cache = json.loads(cache_file.read_text())
     cache[str(data.resolve())]["sha256"] = "from the cache"
     cache_file.write_text(json.dumps(cache))
-    assert sources.file_sha256(data) == "from the cache"  # not read again
+    assert sources.files_sha256([data])[0] == "from the cache"  # not read again
     data.write_bytes(b"abcd")  # another size: hashed again
-    assert sources.file_sha256(data) == hashlib.sha256(b"abcd").hexdigest()
+    assert sources.files_sha256([data])[0] == hashlib.sha256(b"abcd").hexdigest()
 
 
 def test_importing_helpers_sets_no_sources_variable():

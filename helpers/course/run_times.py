@@ -49,11 +49,6 @@ def read_summary(run_dir: Path) -> dict[str, float]:
     return times
 
 
-def load_times(path: Path = TIMES_FILE) -> dict:
-    """The stored record: ``{"measured": "...", "seconds": {stem: seconds}}``."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
 def notebook_sentence(seconds: float, measured: str) -> str:
     """The ``**Run time:**`` paragraph of a notebook's first cell."""
     return (f"**Run time:** {format_duration(seconds)} with the default parameters on 2 CPU cores, kernel start included "

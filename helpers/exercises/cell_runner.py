@@ -65,13 +65,9 @@ def run_cells(sources: list[str], label: str, time_limit: float = CELL_TIME_LIMI
     return namespace, None
 
 
-def notebook_progress(path: Path) -> list[Result]:
-    """The status of each exercise in the notebook at ``path``, checked in this process."""
-    return list(iter_notebook_progress(path))
-
-
 def iter_notebook_progress(path: Path) -> Iterator[Result]:
-    """:func:`notebook_progress` one exercise at a time, each result as soon as it is known."""
+    """The status of each exercise in the notebook at ``path``, checked in this process, one exercise at a time
+    (each result as soon as it is known)."""
     notebook = nbformat.read(path, as_version=4)
     stem = path.stem[:2]
     calls = check_calls(notebook)
