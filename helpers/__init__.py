@@ -17,12 +17,12 @@ Shared by every notebook:
 
 - :mod:`helpers.sources`        where data comes from (online Keras cache or the offline mirror)
 - :mod:`helpers.data`           dataset loaders with the same return types as ``keras.datasets``
-- :mod:`helpers.preprocessing`  flatten, scale, one-hot, split, subsample, add noise
+- :mod:`helpers.preprocessing`  flatten, scale, split, subsample, add noise (one-hot: ``keras.utils.to_categorical``)
 - :mod:`helpers.plots`          the tutorials' figures (learning curves, image grids, predictions)
 - :mod:`helpers.parameters`     the grammar of a notebook's parameters cell; :func:`check_parameters` (the setup
   cell's one call) checks every value against it
 - :mod:`helpers.checks`         the expectations a notebook asserts, with readable errors
-- :mod:`helpers.training`       seeding and a one-line-per-epoch training log
+- :mod:`helpers.training`       a one-line-per-epoch training log (seeding: ``keras.utils.set_random_seed``)
 - :mod:`helpers.report`         metrics and training histories handed to the course runner, and the run's output folder
 - :mod:`helpers.handoff`        the runner-notebook contract: one file per execution, named in ``$DLFB_HANDOFF_FILE``
 - :mod:`helpers.quiet_tensorflow`  imports TensorFlow with its C++ start-up lines filtered out (for :func:`setup`)

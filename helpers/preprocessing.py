@@ -1,4 +1,6 @@
-"""Preprocessing used across the notebooks: flatten, scale, one-hot, split, subsample, add noise.
+"""Preprocessing used across the notebooks: flatten, scale, split, subsample, add noise.
+
+One-hot labels come from Keras itself: ``keras.utils.to_categorical(labels, num_classes)``.
 
 All functions take and return NumPy arrays and never modify their input.
 """
@@ -19,22 +21,6 @@ def flatten_images(images: np.ndarray) -> np.ndarray:
 def scale_pixels(images: np.ndarray, max_value: float = 255.0) -> np.ndarray:
     """Convert pixel values in ``0..max_value`` to float32 in ``[0, 1]``."""
     return np.asarray(images, dtype=np.float32) / np.float32(max_value)
-
-
-def one_hot(labels: np.ndarray, num_classes: int | None = None) -> np.ndarray:
-    """One-hot encode integer labels: ``(n,)`` or ``(n, 1)`` -> float32 ``(n, num_classes)``.
-
-    Example: label 5 of 10 classes -> ``[0 0 0 0 0 1 0 0 0 0]``.
-    """
-    labels = np.asarray(labels).reshape(-1).astype(np.int64)
-    if labels.size and labels.min() < 0:
-        raise ValueError("Labels must be non-negative integers.")
-    num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
-    if labels.size and labels.max() >= num_classes:
-        raise ValueError(f"Label {labels.max()} does not fit num_classes={num_classes}.")
-    out = np.zeros((labels.size, num_classes), dtype=np.float32)
-    out[np.arange(labels.size), labels] = 1.0
-    return out
 
 
 def train_validation_split(x: np.ndarray, y: np.ndarray, validation_fraction: float = 0.2, seed: int = 0):

@@ -1,4 +1,4 @@
-"""Seeding and a quiet training log.
+"""A quiet training log (seed with Keras's own ``keras.utils.set_random_seed``).
 
 Keras's default progress bar prints hundreds of lines into a notebook; :class:`EpochLine` prints
 exactly one line per epoch instead. Use it with ``verbose=0``::
@@ -18,19 +18,6 @@ import time
 import keras
 
 from helpers import report
-
-
-def seed_everything(seed: int, deterministic_ops: bool = True) -> None:
-    """Seed Python, NumPy and TensorFlow (``keras.utils.set_random_seed``) so reruns agree.
-
-    With ``deterministic_ops`` TensorFlow also picks deterministic kernels, so two runs on the same
-    machine give the same numbers (on a GPU this can cost speed).
-    """
-    keras.utils.set_random_seed(int(seed))
-    if deterministic_ops:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
 
 
 class EpochLine(keras.callbacks.Callback):

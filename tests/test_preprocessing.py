@@ -24,18 +24,6 @@ def test_scale_pixels_range_and_dtype():
     assert x[0, 2] == 255  # input untouched
 
 
-def test_one_hot():
-    out = preprocessing.one_hot(np.array([[5], [0]]), 10)
-    assert out.shape == (2, 10) and out.dtype == np.float32
-    assert out[0].tolist() == [0, 0, 0, 0, 0, 1, 0, 0, 0, 0]
-    assert out[1, 0] == 1 and out.sum() == 2
-    assert preprocessing.one_hot([0, 2]).shape == (2, 3)  # num_classes inferred
-    with pytest.raises(ValueError, match="does not fit"):
-        preprocessing.one_hot([3], 3)
-    with pytest.raises(ValueError, match="non-negative"):
-        preprocessing.one_hot([-1], 3)
-
-
 def test_train_validation_split_is_a_seeded_partition():
     x = np.arange(100).reshape(50, 2)
     y = np.arange(50)

@@ -1,29 +1,14 @@
-"""helpers.training: seeding and the one-line-per-epoch progress callback."""
+"""helpers.training: the one-line-per-epoch progress callback."""
 
 import re
 
 import numpy as np
 
 
-def test_seed_everything_makes_runs_repeat():
-    import tensorflow as tf
-
-    from helpers.training import seed_everything
-
-    seed_everything(7)
-    a = (np.random.random(3), tf.random.uniform((3,)).numpy())
-    seed_everything(7)
-    b = (np.random.random(3), tf.random.uniform((3,)).numpy())
-    np.testing.assert_array_equal(a[0], b[0])
-    np.testing.assert_array_equal(a[1], b[1])
-
-
 def _tiny_fit(epochs, callback):
     import keras
 
-    from helpers.training import seed_everything
-
-    seed_everything(0)
+    keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse", metrics=["mae"])
     x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
