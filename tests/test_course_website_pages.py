@@ -93,12 +93,12 @@ def test_each_self_check_on_the_site_says_its_buttons_need_the_notebook():
     from helpers.course import website
 
     notebook = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Title"},
-                          {"cell_type": "code", "metadata": {}, "source": 'check.quiz("08")', "outputs": []}],
+                          {"cell_type": "code", "metadata": {}, "source": 'exercises.quiz("08")', "outputs": []}],
                 "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     cells = json.loads(website.with_run_box(json.dumps(notebook), "08_denoising_autoencoder"))["cells"]
     assert [c.get("id") for c in cells[:2]] == [None, "run-it-yourself"]
-    assert "do not answer" in cells[2]["source"] and 'check.answer("08", 1' in cells[2]["source"]
-    assert cells[3]["source"] == 'check.quiz("08")'
+    assert "do not answer" in cells[2]["source"] and 'exercises.answer("08", 1' in cells[2]["source"]
+    assert cells[3]["source"] == 'exercises.quiz("08")'
 
 
 def test_empty_header_cells_become_data_cells():

@@ -98,16 +98,16 @@ def test_notebook_has_each_exercise_stub_check_and_solution(nn):
     assert 2 <= len(ids) <= 4, f"notebook {nn} should have 2-4 exercises, has {ids}"
     assert [i for i, _ in progress.check_calls(notebook)] == ids
     for exercise_id in ids:
-        assert any(f'check.solution("{exercise_id}")' in s for s in sources), exercise_id
+        assert any(f'exercises.solution("{exercise_id}")' in s for s in sources), exercise_id
     for source in progress.exercise_cells(notebook):
         assert "raise NotImplementedError" in source, "an exercise cell holds the stub, not an answer"
-    assert any(f'check.quiz("{nn}")' in s for s in sources)
+    assert any(f'exercises.quiz("{nn}")' in s for s in sources)
 
 
 @pytest.mark.parametrize("nn", NOTEBOOKS_WITH_EXERCISES)
 def test_stored_notebook_shows_questions_not_answers(nn):
     notebook = nbformat.read(notebook_path(nn), as_version=4)
-    quiz_cell = next(c for c in notebook.cells if c.cell_type == "code" and f'check.quiz("{nn}")' in c.source)
+    quiz_cell = next(c for c in notebook.cells if c.cell_type == "code" and f'exercises.quiz("{nn}")' in c.source)
     if not quiz_cell.get("outputs"):
         pytest.skip("notebook not executed since the self-check was added")
     text = "".join(o.get("data", {}).get("text/plain", "") for o in quiz_cell.outputs)
@@ -168,7 +168,7 @@ def test_unknown_ids_list_the_valid_ones():
 def test_exercise_prints_and_never_raises(capsys):
     def stub(*args):
         raise NotImplementedError
-    exercises.exercise(IDS[0], stub)
+    exercises.check(IDS[0], stub)
     assert "not attempted yet" in capsys.readouterr().out
 
 
@@ -223,7 +223,7 @@ def test_progress_command_on_the_stored_notebooks(capsys):
 
 def test_readme_example_is_what_the_checker_prints():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    block = readme.split('check.exercise("05.2", one_hot)\n', 1)[1].split("```", 1)[0]
+    block = readme.split('exercises.check("05.2", one_hot)\n', 1)[1].split("```", 1)[0]
     shown = "\n".join(line[2:] for line in block.strip().splitlines())
     from helpers.exercises.solutions import nb05
     printed = str(exercises.evaluate_answer("05.2", lambda labels, n: nb05.one_hot(labels, n).T))

@@ -95,7 +95,7 @@ def test_sys_exit_while_the_check_reads_the_result_is_named():
 
 
 def test_exercise_prints_feedback_for_sys_exit(capsys):
-    exercises.exercise(SSE, lambda expected, output: sys.exit(3))
+    exercises.check(SSE, lambda expected, output: sys.exit(3))
     assert "called sys.exit(3)" in capsys.readouterr().out
 
 

@@ -1,7 +1,7 @@
 """``python -m helpers progress``: which exercises pass in the learner's copies of the notebooks.
 
 For each notebook, the code cells tagged ``exercise`` (the cells the learner edits) are run, in order, in a
-fresh namespace that already holds ``np`` and ``keras``; then each ``check.exercise("NN.K", name)`` call
+fresh namespace that already holds ``np`` and ``keras``; then each ``exercises.check("NN.K", name)`` call
 found in the notebook is evaluated on the function the cells defined. Nothing else of the notebook runs,
 so this takes seconds, not the notebook's run time; the notebook file is only read.
 

@@ -46,7 +46,7 @@ def with_run_box(notebook_text: str, stem: str) -> str:
     notebook["cells"].insert(1, box)
     for i in reversed(range(len(notebook["cells"]))):  # a page has no kernel: say so above each self-check
         cell = notebook["cells"][i]
-        if cell["cell_type"] == "code" and "check.quiz(" in "".join(cell["source"]):
+        if cell["cell_type"] == "code" and "exercises.quiz(" in "".join(cell["source"]):
             notebook["cells"].insert(i, {"cell_type": "markdown", "id": f"site-quiz-note-{i}", "metadata": {},
                                          "source": SELF_CHECK_NOTE.format(nn=stem[:2])})
     return json.dumps(notebook, indent=1, ensure_ascii=False)
@@ -55,7 +55,7 @@ def with_run_box(notebook_text: str, stem: str) -> str:
 #: Shown on the site above each self-check: its buttons are the saved controls, with no Python behind them.
 SELF_CHECK_NOTE = (":::{{note}}\nOn this page the self-check's buttons do not answer: they need the notebook's "
                    "Python. Open the notebook in JupyterLab and run the cell below, or answer in code, e.g. "
-                   "`check.answer(\"{nn}\", 1, \"b\")` (notebook, question, your answer).\n:::\n")
+                   "`exercises.answer(\"{nn}\", 1, \"b\")` (notebook, question, your answer).\n:::\n")
 
 
 def stage(notebooks: list[Path], src: Path, readme: Path, times_file: Path) -> None:

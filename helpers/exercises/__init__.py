@@ -1,14 +1,16 @@
 """Exercises a learner can check, their solutions, and a self-check quiz per notebook.
 
-In a notebook (``from helpers import exercises as check``)::
+In a notebook (``from helpers import exercises``)::
 
     def one_hot(labels, n_classes):                  # the exercise cell, tagged "exercise"
         raise NotImplementedError("Exercise 05.2")   # the stub the learner replaces
 
-    check.exercise("05.2", one_hot)                  # runs one_hot on inputs it did not show, says what is right
-    check.solution("05.2")                           # one solution, collapsed until asked for
-    check.quiz("05")                                 # the notebook's self-check questions (ipywidgets)
-    check.answer("05", 1, "b")                       # the same question answered in code
+    exercises.check("05.2", one_hot)                 # runs one_hot on inputs it did not show, says what is right
+    exercises.solution("05.2")                       # one solution, collapsed until asked for
+    exercises.quiz("05")                             # the notebook's self-check questions (ipywidgets)
+    exercises.answer("05", 1, "b")                   # the same question answered in code
+
+(Not to be confused with :mod:`helpers.checks`, the expectations a notebook asserts about its own results.)
 
 How the course adds an exercise (contributors):
 
@@ -21,7 +23,7 @@ How the course adds an exercise (contributors):
 2. The solution goes into ``helpers/exercises/solutions/nbNN.py``, written as a learner would write it.
 3. The notebook gets, in its "Exercises" section: a markdown cell with the task; a code cell tagged
    ``exercise`` holding the stub (self-contained: it imports what it uses, it raises ``NotImplementedError``);
-   a code cell ``check.exercise("NN.K", name)``; a code cell ``check.solution("NN.K")``. The stored notebook
+   a code cell ``exercises.check("NN.K", name)``; a code cell ``exercises.solution("NN.K")``. The stored notebook
    runs the stubs as stubs: each check prints "not attempted yet" and raises nothing, so nbval and the runner
    execute the notebook top to bottom unchanged.
 4. ``tests/test_exercises.py`` then runs, for every exercise, the solution (must pass), the notebook's own stub
@@ -44,7 +46,7 @@ from helpers.exercises.selfcheck import Question
 
 NOTEBOOKS = tuple(f"{n:02d}" for n in range(1, 12))
 
-__all__ = ["exercise", "solution", "quiz", "answer", "evaluate_answer", "all_exercises", "get", "questions",
+__all__ = ["check", "solution", "quiz", "answer", "evaluate_answer", "all_exercises", "get", "questions",
            "Exercise", "Feedback", "Trial", "Wrong", "Question", "PASSED", "NOT_ATTEMPTED", "NOT_YET", "ERROR"]
 
 
@@ -85,7 +87,7 @@ def evaluate_answer(exercise_id: str, answer) -> Feedback:
     return evaluate(get(exercise_id), answer)
 
 
-def exercise(exercise_id: str, answer) -> None:
+def check(exercise_id: str, answer) -> None:
     """Check the learner's function for exercise ``"NN.K"`` and print what is right, what is wrong, a hint.
 
     Never raises for anything the learner's code does: a stub prints "not attempted yet".

@@ -1,7 +1,7 @@
 """The child process of ``python -m helpers progress``: a notebook's exercise cells run, then its checks.
 
 The cells tagged ``exercise`` (the cells the learner edits) are run, in order, in a fresh namespace that already
-holds ``np`` and ``keras``; then each ``check.exercise("NN.K", name)`` call found in the notebook is evaluated on
+holds ``np`` and ``keras``; then each ``exercises.check("NN.K", name)`` call found in the notebook is evaluated on
 the function the cells defined. Nothing else of the notebook runs; the notebook file is only read. Each exercise
 cell and each check has its own time limit, and ``sys.exit()``, ``exit()`` or ``KeyboardInterrupt`` in the
 learner's code is reported as that exercise's error. The command that starts this process, one per notebook, with

@@ -398,7 +398,7 @@ def _judge(exercise: Exercise, answer, trial: Trial, feedback: Feedback) -> None
         kind = type_name(answer)
         feedback.status = NOT_YET
         feedback.problem = f"expected your function `{exercise.function_name}` itself, got a {kind} ({short(answer)})."
-        feedback.hint = (f"Pass the function without calling it: check.exercise(\"{exercise.exercise_id}\", "
+        feedback.hint = (f"Pass the function without calling it: exercises.check(\"{exercise.exercise_id}\", "
                          f"{exercise.function_name}), not {exercise.function_name}(...).")
         return
     exercise.check(trial)

@@ -1,6 +1,6 @@
 """What ``python -m helpers progress`` reads and reports, shared by the command and the process checking a notebook.
 
-The command (:mod:`helpers.course.progress`) finds the ``check.exercise("NN.K", name)`` calls of a notebook here,
+The command (:mod:`helpers.course.progress`) finds the ``exercises.check("NN.K", name)`` calls of a notebook here,
 starts a child process that runs the notebook's exercise cells and checks (:mod:`helpers.exercises.cell_runner`),
 and reads back one :class:`Result` per exercise, JSON lines in a file, which :func:`report` turns into the table.
 Nothing here imports Keras, so the command's own process never does.
@@ -16,7 +16,7 @@ import nbformat
 from helpers.exercises.core import ERROR, NOT_ATTEMPTED, NOT_YET, PASSED
 
 EXERCISE_TAG = "exercise"
-CHECK_CALL = re.compile(r"""check\.exercise\(\s*["'](?P<id>\d\d\.\d+)["']\s*,\s*(?P<name>[A-Za-z_]\w*)\s*\)""")
+CHECK_CALL = re.compile(r"""exercises\.check\(\s*["'](?P<id>\d\d\.\d+)["']\s*,\s*(?P<name>[A-Za-z_]\w*)\s*\)""")
 #: The child's first line: the title of each exercise it is about to check, ``{"titles": {"05.2": "...", ...}}``.
 TITLES = "titles"
 #: The child's last line: it finished (``{"done": true}``).
@@ -39,7 +39,7 @@ def exercise_cells(notebook: nbformat.NotebookNode) -> list[str]:
 
 
 def check_calls(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    """``(exercise id, function name)`` of every ``check.exercise(...)`` call in the notebook's code cells."""
+    """``(exercise id, function name)`` of every ``exercises.check(...)`` call in the notebook's code cells."""
     return [(m["id"], m["name"]) for c in notebook.cells if c.cell_type == "code"
             for m in CHECK_CALL.finditer(c.source)]
 

@@ -4,7 +4,7 @@
 feedback). Nothing needs the network. The stored notebook shows the questions, never the answers: the
 answers stay in this package, and the widgets' saved state holds only the questions and options. Where
 widgets cannot run (an untrusted notebook, a terminal, a static page) the same questions are shown as
-text, and :func:`answer` checks an answer given in code: ``check.answer("05", 2, "b")``.
+text, and :func:`answer` checks an answer given in code: ``exercises.answer("05", 2, "b")``.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def choice_index(given, n: int) -> int | None:
 def as_text(notebook: str, questions: list[Question]) -> str:
     """The questions as plain text (no answers): what an untrusted notebook or a terminal shows."""
     lines = [f"Self-check for notebook {notebook} ({len(questions)} questions). Run this cell to answer with "
-             f"buttons, or in code: check.answer(\"{notebook}\", QUESTION, ANSWER)."]
+             f"buttons, or in code: exercises.answer(\"{notebook}\", QUESTION, ANSWER)."]
     for number, q in enumerate(questions, 1):
         lines.append(f"{number}. {q.text}")
         if q.is_choice:
