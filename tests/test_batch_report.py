@@ -5,6 +5,7 @@ import re
 
 import nbformat
 import numpy as np
+import pytest
 
 from helpers import handoff, training
 from helpers.course import batch_report, cli, runner
@@ -32,6 +33,7 @@ def test_epoch_line_stores_history_only_under_the_runner(tmp_path, monkeypatch, 
     assert len(capsys.readouterr().out.splitlines()) == 7  # still one printed line per epoch
 
 
+@pytest.mark.slow
 def test_batch_report_overlays_curves_and_plots_metrics_against_the_grid(tmp_path):
     folder = tmp_path / "nbs"
     folder.mkdir()

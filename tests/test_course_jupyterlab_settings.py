@@ -38,7 +38,7 @@ import pytest
 import site_browser
 from helpers.course import jupyterlab_settings
 
-pytestmark = [pytest.mark.browser, pytest.mark.mirror]  # 01 reads its photos from the offline mirror
+pytestmark = [pytest.mark.browser, pytest.mark.mirror, pytest.mark.slow]  # 01 reads its photos from the offline mirror
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_CELL_MARK = "widget_display.show_interactive"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -20,7 +20,7 @@ from helpers.course import store, website
 from helpers.course.runner import discover_notebooks
 
 # Sphinx 9 announces API changes for version 11 in myst-parser and sphinx-book-theme: not this course's to fix.
-pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")]
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "site"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

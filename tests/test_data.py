@@ -119,6 +119,7 @@ def test_mnist_offline_shapes_and_classes(monkeypatch, fresh_keras_home, offline
     assert x_train.max() == 255 and "5,000" in loaded.source
 
 
+@pytest.mark.slow
 @needs_mirror
 def test_cifar10_offline_shapes_dtypes_and_labels(monkeypatch, offline):
     """Uses the real Keras cache: the first run decodes the mirror's archive (~15 s), later runs read the cache."""

@@ -261,6 +261,7 @@ def end_to_end(tmp_path_factory):
     return results, note
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hazard", sorted(HAZARDS))
 def test_load_image_folder_fails_naming_the_entry(end_to_end, hazard):
     results, note = end_to_end
@@ -272,6 +273,7 @@ def test_load_image_folder_fails_naming_the_entry(end_to_end, hazard):
     assert outcome["seconds"] < 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hazard", sorted(HAZARDS))
 def test_load_image_folder_skips_the_entry(end_to_end, hazard):
     results, note = end_to_end

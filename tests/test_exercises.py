@@ -213,6 +213,7 @@ def test_progress_reports_a_learner_copy(tmp_path, capsys):
     assert f"1 of {len(ids)} exercises pass" in table
 
 
+@pytest.mark.slow
 def test_progress_command_on_the_stored_notebooks(capsys):
     from helpers.course.cli import main
 

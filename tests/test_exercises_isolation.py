@@ -352,6 +352,7 @@ def learner_copy(tmp_path, name: str, cells: list[str]):
     return path
 
 
+@pytest.mark.slow
 def test_progress_reports_sys_exit_exit_and_a_hung_notebook(tmp_path, capsys):
     from helpers.course.cli import main
 

@@ -256,6 +256,7 @@ def test_check_parameters_is_the_package_s():
     assert helpers.check_parameters is parameters.check_parameters
 
 
+@pytest.mark.slow
 def test_a_notebook_copied_alone_checks_itself_under_papermill(tmp_path):
     """A real kernel, a folder holding nothing but the notebook: the check needs neither the runner nor a path."""
     import papermill

@@ -97,6 +97,7 @@ def test_preset_with_unknown_parameter_is_refused(fixture_presets):
         plan("01", "--preset", "broken")
 
 
+@pytest.mark.slow
 def test_preset_runs_end_to_end(fixture_presets, tmp_path):
     out = tmp_path / "out"
     assert cli.main(["run", "01", "--notebooks-dir", str(FIXTURES), "--preset", "double",
@@ -128,6 +129,7 @@ def test_papermill_command_spells_values_as_papermill_reads_them(monkeypatch):
         presets.papermill_command("05_g", "g")
 
 
+@pytest.mark.slow
 def test_varied_run_reports_a_missed_threshold_and_keeps_its_metrics(tmp_path, monkeypatch):
     import csv
 

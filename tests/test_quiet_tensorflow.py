@@ -30,6 +30,7 @@ def startup_logs_without_setup():
     return run_python(IMPORT_TF).stderr
 
 
+@pytest.mark.slow
 def test_setup_keeps_stderr_clean(startup_logs_without_setup):
     quiet = run_python("import helpers; helpers.setup(); " + IMPORT_TF)
     assert quiet.returncode == 0 and quiet.stdout.strip()
@@ -38,6 +39,7 @@ def test_setup_keeps_stderr_clean(startup_logs_without_setup):
     assert startup_logs_without_setup.strip(), "TensorFlow printed nothing at start-up: nothing to filter"
 
 
+@pytest.mark.slow
 def test_setup_keeps_the_users_own_level():
     result = run_python("import os, helpers; helpers.setup(figure_style=False); print(os.environ['TF_CPP_MIN_LOG_LEVEL'])",
                         TF_CPP_MIN_LOG_LEVEL="0")
@@ -49,6 +51,7 @@ def test_a_failing_import_shows_its_error():
     assert result.returncode != 0 and "import of tensorflow halted" in result.stderr
 
 
+@pytest.mark.slow
 def test_python_warnings_are_not_hidden():
     result = run_python("import helpers, warnings; helpers.setup(); warnings.warn('still visible')")
     assert "still visible" in result.stderr

@@ -38,6 +38,7 @@ def _run(tmp_path, require_all):
     return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("require_all", [False, True])
 def test_skips_of_marked_tests_fail_only_under_the_switch(tmp_path, require_all):
     done = _run(tmp_path, require_all)

@@ -320,6 +320,7 @@ def test_none_defaults_have_a_type_and_none_needs_a_meaning(argv, message):
         runner.plan_executions(cli.build_parser().parse_args(runner.normalize_param_argv(["run", "05", *ok])))
 
 
+@pytest.mark.slow
 def test_timeout_stops_a_sleeping_notebook(tmp_path):
     import nbformat
 
@@ -381,6 +382,7 @@ def default_run(tmp_path_factory):
     return status, out, stdout.getvalue(), stderr.getvalue()
 
 
+@pytest.mark.slow
 def test_end_to_end_reports_failure_and_still_runs_others(default_run):
     status, out, stdout, stderr = default_run
     assert status == 1
@@ -394,6 +396,7 @@ def test_end_to_end_reports_failure_and_still_runs_others(default_run):
     assert "not reached" not in json.dumps(failed["cells"][-1]["outputs"])
 
 
+@pytest.mark.slow
 def test_end_to_end_metrics_files_and_environment(default_run):
     _, out, _, _ = default_run
     handed = handoff.read(out / "01_metrics.handoff.jsonl")  # the one channel back from the notebook
@@ -408,6 +411,7 @@ def test_end_to_end_metrics_files_and_environment(default_run):
         "02_fails.handoff.jsonl", "02_fails.ipynb", "02_fails.run.json", "report.md", "summary.csv", "summary.md"]
 
 
+@pytest.mark.slow
 def test_end_to_end_summary_csv_and_md(default_run):
     _, out, _, _ = default_run
     rows = list(csv.DictReader((out / "summary.csv").open()))
@@ -422,6 +426,7 @@ def test_end_to_end_summary_csv_and_md(default_run):
     assert "| 02_fails |  | failed |" in md and "cell In [3]: ValueError: planned failure |" in md
 
 
+@pytest.mark.slow
 def test_end_to_end_grid_names_and_parameters(tmp_path, capsys):
     out = tmp_path / "grid"
     status = run_cli("run", "1", "--grid", "SCALE=1,3", "-p", "LABEL", "hi there", "--output", str(out))
@@ -471,6 +476,7 @@ def wait_for_files(process, *paths: Path, timeout: float = 180) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_ctrl_c_marks_the_running_execution_interrupted_and_keeps_the_summary(tmp_path):
     """A real batch interrupted with SIGINT (what Ctrl-C sends): the running notebook is 'interrupted',
     its partial copy is kept, the one not started is 'skipped', and the exit status is 130."""
@@ -496,6 +502,7 @@ def test_ctrl_c_marks_the_running_execution_interrupted_and_keeps_the_summary(tm
     assert (out / "02_sleeps.ipynb").exists() and not (out / "03_never.ipynb").exists()
 
 
+@pytest.mark.slow
 def test_resume_skips_what_finished_and_reruns_what_failed_or_changed(tmp_path):
     out = tmp_path / "out"
     assert run_cli("run", "01", "02", "--output", str(out)) == 1
@@ -522,6 +529,7 @@ def test_resume_skips_what_finished_and_reruns_what_failed_or_changed(tmp_path):
     assert row["resumed"] == "False" and row["score"] == "30"
 
 
+@pytest.mark.slow
 def test_a_resumed_folder_summary_lists_every_execution_on_disk(tmp_path):
     """The summary is rebuilt from the folder's records: what an earlier call ran there stays in the table."""
     out = tmp_path / "out"
@@ -533,6 +541,7 @@ def test_a_resumed_folder_summary_lists_every_execution_on_disk(tmp_path):
     assert "2 execution(s): 1 failed, 1 ok" in (out / "summary.md").read_text()
 
 
+@pytest.mark.slow
 def test_resume_after_a_real_interrupt_reruns_only_the_interrupted(tmp_path):
     import signal
     import subprocess
@@ -559,6 +568,7 @@ def test_resume_after_a_real_interrupt_reruns_only_the_interrupted(tmp_path):
     assert (out / "01_quick.ipynb").stat().st_mtime_ns == stamp
 
 
+@pytest.mark.slow
 def test_ctrl_c_with_jobs_2_then_resume_reruns_only_what_did_not_finish(tmp_path):
     """Ctrl-C as a terminal sends it (SIGINT to the whole process group) during a --jobs 2 batch: the finished
     execution stays ok, the running ones are 'interrupted' with their partial copies; --resume runs only those."""
@@ -592,6 +602,7 @@ def test_ctrl_c_with_jobs_2_then_resume_reruns_only_what_did_not_finish(tmp_path
     assert (out / "01_quick.ipynb").stat().st_mtime_ns == stamp
 
 
+@pytest.mark.slow
 def test_ctrl_c_on_a_dask_local_cluster_keeps_partial_notebooks_then_resume_reruns_them(tmp_path):
     """Ctrl-C as a terminal sends it during a batch on a LocalCluster of 2 workers: the workers' kernels are
     interrupted and their partial notebooks come back ('interrupted'), the queued execution is 'skipped',
@@ -657,6 +668,7 @@ def outcome(folder):
             for r in csv.DictReader(open(folder / "summary.csv"))]
 
 
+@pytest.mark.slow
 def test_jobs_2_gives_the_same_summary_as_sequential(tmp_path):
     sequential, parallel = tmp_path / "seq", tmp_path / "par"
     params = tmp_path / "params.yaml"
@@ -677,6 +689,7 @@ def test_core_shares_split_the_cores_without_overlap():
     assert runner.core_shares(10_000) == [[c] for c in flat] or len(runner.core_shares(10_000)) == len(flat)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_of_2_workers_gives_the_sequential_summary(tmp_path):
     sequential, on_dask = tmp_path / "seq", tmp_path / "dask"
     params = tmp_path / "params.yaml"
@@ -692,6 +705,7 @@ def test_dask_local_cluster_of_2_workers_gives_the_sequential_summary(tmp_path):
     assert (on_dask / "01_metrics_files" / "score.txt").read_text() == "20"
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_refused_before_anything_runs(tmp_path, capsys):
     import socket
 
@@ -704,6 +718,7 @@ def test_unreachable_scheduler_is_refused_before_anything_runs(tmp_path, capsys)
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_relative_output_folder_still_collects_metrics(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the kernel runs in the notebooks' folder: the runner must hand it absolute paths
     assert run_cli("run", "01", "--output", "relative/out") == 0
@@ -721,6 +736,7 @@ def test_the_runner_imports_neither_tensorflow_nor_keras():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split() == ["False", "False"]
 
 
+@pytest.mark.slow
 def test_data_sources_recorded_in_the_kernel_reach_card_summary_and_notebook(tmp_path, monkeypatch):
     import nbformat
 
@@ -764,6 +780,7 @@ def _affinity_after_pinning(placement):
     return sorted(os.sched_getaffinity(0)), os.environ.get("OMP_NUM_THREADS")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores")
 def test_dask_local_workers_are_pinned_to_a_core_each():
     """The first worker of a LocalCluster once kept every core (its own view of its peers was only itself)."""

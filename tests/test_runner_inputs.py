@@ -144,6 +144,7 @@ def test_recursive_grid_alias_is_a_usage_error(toy, capsys):
     refused(toy, "01_toy", "-p", "LAYERS", "&a [*a]", capsys=capsys, message="anchors and aliases")
 
 
+@pytest.mark.slow
 def test_explicit_tags_and_deep_nesting_are_refused(toy, tmp_path, capsys):
     refused(toy, "--params-file", params_file(tmp_path, "PHOTO: !!binary aGVsbG8=\n"), capsys=capsys,
             message=["line 1", "YAML tags", "write a plain value"])
@@ -154,6 +155,7 @@ def test_explicit_tags_and_deep_nesting_are_refused(toy, tmp_path, capsys):
             message=f"nested more than {planning.MAX_YAML_DEPTH} deep")
 
 
+@pytest.mark.slow
 def test_every_message_that_quotes_a_value_is_bounded(toy, tmp_path, capsys):
     long_text = "x" * 90_000
     err = refused(toy, "01_toy", "--params-file", params_file(tmp_path, f"EPOCHS: '{long_text}'\n"), capsys=capsys,
@@ -212,6 +214,7 @@ def test_params_file_that_is_not_a_regular_file_is_refused(toy, tmp_path, capsys
             message="cannot read --params-file")
 
 
+@pytest.mark.slow
 def test_params_file_fifo_does_not_hang(toy, tmp_path):
     fifo = tmp_path / "params.yaml"
     os.mkfifo(fifo)
@@ -234,6 +237,7 @@ def test_params_file_too_large_or_not_text_is_refused(toy, tmp_path, capsys):
     refused(toy, "--params-file", str(binary), capsys=capsys, message=["is not UTF-8 text", "save it as UTF-8"])
 
 
+@pytest.mark.slow
 def test_densest_params_file_under_the_limit_reads_in_bounded_time(toy, tmp_path, capsys):
     """What the size limit is for: the pure-Python YAML reader's time grows with the values in the file."""
     count = planning.MAX_PARAMS_FILE_BYTES // 2 - 20
@@ -520,6 +524,7 @@ def random_document(rng: random.Random) -> str:
     return text[:planning.MAX_PARAMS_FILE_BYTES]
 
 
+@pytest.mark.slow
 def test_fuzzed_params_files_end_in_a_usage_error_or_a_plan(tmp_path):
     """400 seeded documents, planned in-process: each a :class:`UsageError` with a bounded message or a list of
     executions whose values have the defaults' types and lie in their ranges; never another exception."""
@@ -550,6 +555,7 @@ def test_fuzzed_params_files_end_in_a_usage_error_or_a_plan(tmp_path):
     assert time.perf_counter() - start < 60
 
 
+@pytest.mark.slow
 def test_fuzzed_params_files_through_the_command_line(tmp_path):
     """A handful of the documents through ``python -m helpers run`` in a child process: exit status 2 and no
     traceback (``--kernel`` names no kernel, so a valid plan stops there too, before any output folder)."""

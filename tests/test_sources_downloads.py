@@ -19,7 +19,7 @@ import pytest
 
 from helpers import data, imagenet, sources
 
-pytestmark = pytest.mark.mirror
+pytestmark = [pytest.mark.mirror, pytest.mark.slow]
 
 BOSTON = sources.REMOTES["boston_housing"]
 

@@ -21,7 +21,7 @@ import pytest
 from helpers import sources
 from helpers.course import presets
 
-pytestmark = [pytest.mark.standalone, pytest.mark.mirror]
+pytestmark = [pytest.mark.standalone, pytest.mark.mirror, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = "09_pretrained_imagenet_models"  # photos, ImageNet weights from pip packages, the class index

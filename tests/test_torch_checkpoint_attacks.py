@@ -447,6 +447,7 @@ def test_storage_size_beyond_2_48_is_refused(tmp_path):
     _raises(_legacy_file(tmp_path, _state_dict(_tensor(storage=storage))), r"bad storage size")
 
 
+@pytest.mark.slow
 def test_many_zip_members_are_counted_and_looked_up_in_a_set(tmp_path):
     """70,000 storages: zipfile builds a ZipInfo per member (refused by the work budget before it does),
     and with a budget that allows them each is found in a set (a list made the lookup quadratic: ~30 s)."""

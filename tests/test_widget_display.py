@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 from helpers import basics, widget_display  # noqa: E402
 from helpers.course import jupyterlab_settings  # noqa: E402
@@ -60,6 +61,7 @@ def test_jupyterlab_settings_install_writes_the_override_once(tmp_path):
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["dlfb-helpers.json", "overrides.d"]
 
 
+@pytest.mark.slow
 def test_jupyterlab_settings_default_to_this_environment_and_import_writes_nothing(tmp_path):
     code = ("import helpers.course.jupyterlab_settings as j, sys; from pathlib import Path; "
             "print(Path(j.app_settings_dir()).resolve().is_relative_to(Path(sys.prefix).resolve()))")
