@@ -41,7 +41,8 @@ One topic each (the notebook that uses it first in brackets):
 - :mod:`helpers.model_zoo`      architectures and sizes of the classic ImageNet models (09)
 - :mod:`helpers.transfer`       class folders, cached bottleneck features, freezing, misclassifications (10, 11)
 - :mod:`helpers.taught`         the code the pages teach, exported from them: ``descent`` (01), ``keras_basics`` (03),
-  ``feedforward`` (04), ``mlp`` (05), ``cnn`` (06), ``deep_mlp`` (07), ``autoencoder`` (08), ``transfer`` (10)
+  ``feedforward`` (04), ``mlp`` (05), ``cnn`` (06), ``deep_mlp`` (07), ``autoencoder`` (08), ``transfer`` (10),
+  ``fine_tuning`` (11)
 """
 
 import os

@@ -33,7 +33,8 @@ file ``<KERAS_HOME or ~/.keras>/models/efficientnet_lite0-57934424_imagenet.weig
 Layer names follow ``keras.applications.EfficientNetB0``: ``stem_conv``, ``stem_bn``,
 ``block1a_dwconv``, ``block2a_expand_conv``, ``block6d_project_bn``, ``block7a_...``, ``top_conv``,
 ``top_bn``, ``top_activation``, ``avg_pool``, ``top_dropout``, ``predictions``; so "unfreeze the last
-block" is ``helpers.transfer.freeze_all_but(model, from_layer="block7a")`` (the course's one freezing function).
+block" is ``helpers.taught.fine_tuning.freeze_all_but(model, from_layer="block7a")`` (the course's one freezing function,
+written on notebook 11's page).
 
 Padding. The reference PyTorch implementation (package ``efficientnet-lite-pytorch``,
 ``Conv2dStaticSamePadding``) pads every convolution explicitly with ``nn.ZeroPad2d`` computed from

@@ -397,7 +397,7 @@ def load_feature_extractor(
         pooling: None -> feature map (batch, h, w, channels), e.g. (batch, 7, 7, 1280) for
             efficientnet_lite0 at 224; "avg" / "max" -> (batch, channels).
         trainable: False (default) freezes the whole base; unfreeze parts later for fine-tuning
-            (``helpers.transfer.freeze_all_but(base, from_layer=...)``).
+            (``helpers.taught.fine_tuning.freeze_all_but(base, from_layer=...)``).
     """
     key = _check_name(name)
     if pooling not in (None, "avg", "max"):

@@ -2,7 +2,8 @@
 
 The notebooks tell the story (frozen base -> cached features -> small head -> fine-tuning); this
 module holds the repeated mechanics (the networks they teach, the scratch baseline and the classifier head, are
-written on notebook 10's page and exported to :mod:`helpers.taught.transfer`):
+written on notebook 10's page and exported to :mod:`helpers.taught.transfer`; the freezing loop, ``freeze_all_but``,
+on notebook 11's, exported to :mod:`helpers.taught.fine_tuning`):
 
 - :func:`load_image_folder`   a class-folder dataset (``train/cats/*.jpg`` ...) read with
   ``keras.utils.image_dataset_from_directory`` into uint8 arrays, with labels and file paths
@@ -10,8 +11,6 @@ written on notebook 10's page and exported to :mod:`helpers.taught.transfer`):
   "bottleneck features"), optionally cached in an ``.npz`` file
 - :func:`misclassified`       the tutorial's error listing ("No of errors = k/400", true label,
   prediction, confidence)
-- :func:`freeze_all_but`      freeze every layer except the last ``n`` (the tutorial's
-  ``for layer in vgg_conv.layers[:-4]``) or except those from a named layer on
 - :func:`trainable_counts`, :func:`trainable_table`, :func:`block_table`  what ``model.summary()``
   says about trainable / non-trainable parameters, as data
 - :func:`split_model`         cut a functional model in two at a layer: the frozen front (run once,
@@ -285,48 +284,7 @@ def show_misclassified(errors: Sequence[Misclassified], max_images: int = 10, nc
     return fig
 
 
-# ------------------------------------------------------------------------------------ freezing
-def freeze_all_but(model, last: int | None = None, from_layer: str | None = None,
-                   keep_batchnorm_frozen: bool = True) -> list[str]:
-    """Freeze every layer of ``model`` except the last ``last`` layers or those from ``from_layer`` on.
-
-    ``freeze_all_but(vgg_conv, last=4)`` is the fine-tuning tutorial's
-    ``for layer in vgg_conv.layers[:-4]: layer.trainable = False`` (block5's three convolutions and
-    its pooling stay trainable); ``freeze_all_but(effnet, from_layer="block7a")`` unfreezes
-    EfficientNet's last block and its head convolution. BatchNormalization layers stay frozen
-    (inference mode) unless ``keep_batchnorm_frozen=False``: with few images their statistics
-    would be wrecked. Recompile the model afterwards.
-
-    Returns:
-        the names of the trainable layers.
-    """
-    from keras import layers
-
-    if (last is None) == (from_layer is None):
-        raise ValueError("Pass exactly one of last=<number of layers> or from_layer=<layer name prefix>.")
-    names = [layer.name for layer in model.layers]
-    if last is not None:
-        if not 0 <= last <= len(names):
-            raise ValueError(f"last must be between 0 and {len(names)} (the model has {len(names)} layers), got {last}")
-        start = len(names) - last
-    else:
-        matches = [i for i, n in enumerate(names) if n.startswith(from_layer)]
-        if not matches:
-            raise ValueError(f"No layer name starts with {from_layer!r}; the model's layers run from "
-                             f"{names[0]!r} to {names[-1]!r}.")
-        start = matches[0]
-    model.trainable = True
-    trainable = []
-    for i, layer in enumerate(model.layers):
-        on = i >= start
-        if on and keep_batchnorm_frozen and isinstance(layer, layers.BatchNormalization):
-            on = False
-        layer.trainable = on
-        if on:
-            trainable.append(layer.name)
-    return trainable
-
-
+# ------------------------------------------------------------------------------------ counting
 def _count(weights) -> int:
     return int(sum(int(np.prod(w.shape)) for w in weights))
 

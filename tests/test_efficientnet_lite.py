@@ -125,7 +125,7 @@ def test_feature_extractor_lite0():
 
 
 def test_block_names_and_unfreezing_the_last_block():
-    from helpers.transfer import freeze_all_but  # the course's one freezing function
+    from helpers.taught.fine_tuning import freeze_all_but  # the course's one freezing function (notebook 11's page)
 
     model = untrained_notop()
     names = lite.block_names(model)

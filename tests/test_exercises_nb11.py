@@ -1,14 +1,13 @@
 """Notebook 11's exercises: the common wrong answers get messages that name the mistake."""
 
-import keras
 import numpy as np
 import pytest
 
 from helpers import exercises
 from helpers.exercises import nb11
 from helpers.exercises.solutions import nb11 as solutions
+from helpers.taught.fine_tuning import freeze_all_but
 
-BN = keras.layers.BatchNormalization
 
 
 def test_hand_worked_counts_agree_with_keras():
@@ -23,61 +22,63 @@ def test_hand_worked_counts_agree_with_keras():
             assert layer.count_params() == 0, layer.name
 
 
+def blocks_of(model):
+    return list(dict.fromkeys(layer.name.split("_")[0] for layer in model.layers if layer.name.startswith("block")))
+
+
+def counts_layers(model, n):                # the last n layers, not the last n blocks
+    return freeze_all_but(model, last=n)
+
+
+def one_block_too_many(model, n):
+    return freeze_all_but(model, from_layer=blocks_of(model)[-n - 1] if n < 2 else "block1")
+
+
+def one_block_too_few(model, n):
+    return freeze_all_but(model, from_layer=blocks_of(model)[-n + 1] if n > 1 else "pool")
+
+
+def batchnorm_trains(model, n):
+    return freeze_all_but(model, from_layer=blocks_of(model)[-n], keep_batchnorm_frozen=False)
+
+
+def head_frozen(model, n):                  # only the blocks' own layers
+    names = solutions.train_last_blocks(model, n)
+    for name in ("pool", "dense"):
+        model.get_layer(name).trainable = False
+    return [name for name in names if name not in ("pool", "dense")]
+
+
 def whole_model(model, n):
     model.trainable = False
+    return []
 
 
-def only_freezes_the_front(model, n):       # BatchNormalization in the last n stays trainable
-    for layer in model.layers[:-n]:
-        layer.trainable = False
-
-
-def forgets_the_frozen_model(model, n):     # model.trainable stays False
-    for layer in model.layers[:-n]:
-        layer.trainable = False
-    for layer in model.layers[-n:]:
-        layer.trainable = not isinstance(layer, BN)
-
-
-def never_freezes_the_front(model, n):
-    for layer in model.layers[-n:]:
-        layer.trainable = not isinstance(layer, BN)
-
-
-def unfreezes_every_batchnorm(model, n):
-    solutions.freeze_all_but_last(model, n)
-    for layer in model.layers:
-        if isinstance(layer, BN):
-            layer.trainable = True
-
-
-def first_n(model, n):
-    model.trainable = True
-    for i, layer in enumerate(model.layers):
-        layer.trainable = i < n and not isinstance(layer, BN)
+def returns_nothing(model, n):
+    solutions.train_last_blocks(model, n)
 
 
 @pytest.mark.parametrize("answer, words", [
-    (whole_model, "whole model is frozen"),
-    (only_freezes_the_front, "BatchNormalization layer(s) block2_bn among the last layers"),
-    (unfreezes_every_batchnorm, "BatchNormalization"),
-    (never_freezes_the_front, "early layers"),
-    (lambda model, n: solutions.freeze_all_but_last(model, n + 1), "off by one (one layer too many)"),
-    (lambda model, n: solutions.freeze_all_but_last(model, n - 1), "off by one (one layer too few)"),
-    (first_n, "first 5 layers"),
-    (forgets_the_frozen_model, "model.trainable is False"),
-    (lambda model, n: None, "nothing was frozen"),
+    (counts_layers, "not the last 1 blocks: freeze_all_but(model, last=1) counts layers"),
+    (one_block_too_many, "off by one (one block too many)"),
+    (one_block_too_few, "off by one (one block too few)"),
+    (batchnorm_trains, "BatchNormalization layers among the trained blocks are trainable"),
+    (head_frozen, "the head after them (pool, dense) is frozen"),
+    (whole_model, "the whole model is frozen"),
+    (returns_nothing, "it returned None"),
 ])
-def test_freeze_mistakes(answer, words):
+def test_train_last_blocks_mistakes(answer, words):
     feedback = exercises.evaluate_answer("11.1", answer)
     assert not feedback.passed and words in feedback.problem, str(feedback)
 
 
-def test_freeze_may_return_the_model():
-    def returns_model(model, n):
-        solutions.freeze_all_but_last(model, n)
-        return model
-    assert exercises.evaluate_answer("11.1", returns_model).passed
+def test_train_last_blocks_solution_uses_the_pages_function():
+    model = nb11.tiny_backbone()
+    model.trainable = False
+    names = solutions.train_last_blocks(model, 1)
+    assert names == ["block2_conv1", "block2_conv2", "pool", "dense"]
+    assert names == freeze_all_but(nb11.tiny_backbone(), from_layer="block2_")
+    assert exercises.evaluate_answer("11.1", solutions.train_last_blocks).passed
 
 
 def by_layer_flags(model):

@@ -1,5 +1,5 @@
-"""Notebook 11's exercises (freezing all but the last layers of a model, reading its trainable and
-non-trainable parameter counts) and self-check questions.
+"""Notebook 11's exercises (training the last blocks of a model with the page's exported ``freeze_all_but``,
+reading its trainable and non-trainable parameter counts) and self-check questions.
 
 The checks build a tiny functional "backbone" (about 1,000 parameters, no pretrained weights, no data):
 stem, block 1, block 2 with BatchNormalization layers, then a small head. Its parameter counts below are
@@ -51,85 +51,79 @@ def tiny_backbone():
     return keras.Model(inputs, outputs, name="tiny_backbone")
 
 
-def _count(weights) -> int:
-    total = 0
-    for w in weights:
-        size = 1
-        for d in w.shape:
-            size *= int(d)
-        total += size
-    return total
-
-
 def _names(model) -> list[str]:
     return [layer.name for layer in model.layers]
 
 
-# --- 11.1 freeze all but the last n layers -------------------------------------------------------------------
+# --- 11.1 train the last n blocks, with the page's freeze_all_but --------------------------------------------------
 
-def _check_freeze(t: Trial, model, n: int, before: str) -> None:
+BLOCKS = ("block1", "block2")   # tiny_backbone's blocks, in order; stem before them, the head (pool, dense) after
+
+
+def _expected_trainable(names: list[str], first: str) -> list[str]:
+    """Every layer from ``first`` on, except BatchNormalization: what freeze_all_but(from_layer=first) leaves trainable."""
+    return [name for name in names[names.index(first):] if name not in BATCH_NORM]
+
+
+def _check_blocks(t: Trial, model, n: int, before: str) -> None:
     names = _names(model)
-    tail = names[len(names) - n:]
-    expected_layers = [name for name in tail if name in LAYER_PARAMETERS and name not in BATCH_NORM]
-    expected = sum(LAYER_PARAMETERS[name][0] for name in expected_layers)
-    call = f"freeze_all_but_last(model, {n}) on {before}"
-    t.call(model, n, allow_none=True)
+    expected = _expected_trainable(names, f"{BLOCKS[-n]}_conv1")
+    call = f"train_last_blocks(model, {n}) on {before}"
+    got = t.call(model, n, allow_none=True)
     flags = {layer.name: bool(layer.trainable) for layer in model.layers}
-    got = _count(model.trainable_weights)
+    trained = [name for name in names if flags[name] and model.trainable]
     with_weights = [name for name in names if name in LAYER_PARAMETERS]
-    if got == expected and all(flags[name] == (name in expected_layers) for name in with_weights):
-        t.ok(f"{call}: only {', '.join(expected_layers)} train ({expected:,} parameters), BatchNormalization frozen")
+    trained_weights = [name for name in trained if name in with_weights]
+    if trained == expected:
+        if got is None:
+            raise Wrong(f"{call}: the right layers train, but it returned None; return the names of the trainable "
+                        "layers.", "freeze_all_but returns them: return what it returns.")
+        if list(got) != expected:
+            raise Wrong(f"{call} returned {short(got)}; expected the names of the trainable layers, {expected}.")
+        t.ok(f"{call}: {', '.join(n_ for n_ in expected if n_ in with_weights)} train "
+             f"({sum(LAYER_PARAMETERS[n_][0] for n_ in expected if n_ in LAYER_PARAMETERS):,} parameters), "
+             "BatchNormalization frozen")
         return
-    if got == 0:
-        if not model.trainable:
-            raise Wrong(f"{call}: nothing would train: the whole model is frozen (model.trainable is False), and a "
-                        "frozen model trains none of its layers, whatever their own flags say.",
-                        "Set model.trainable = True first, then freeze the early layers one by one.")
-        raise Wrong(f"{call}: every layer is frozen, so nothing would train: you froze the whole model.",
-                    f"Only model.layers[:-{n}] are frozen; the last {n} layers stay trainable.")
-    if got == sum(t_ + n_ for t_, n_ in LAYER_PARAMETERS.values()) - MOVING_STATISTICS and all(flags.values()):
-        raise Wrong(f"{call}: every layer is still trainable: nothing was frozen.",
-                    f"Set layer.trainable = False on model.layers[:-{n}].")
-    front = [name for name in names[:len(names) - n] if name in with_weights and name not in BATCH_NORM]
-    if front and all(flags[name] for name in front):
-        raise Wrong(f"{call}: the early layers ({', '.join(front)}) are still trainable: only the last {n} should train.",
-                    f"Set layer.trainable = False for every layer of model.layers[:-{n}].")
-    bn_on = [name for name in BATCH_NORM if flags[name]]
-    if bn_on:
-        in_tail = [name in tail for name in bn_on]
-        where = ("among the last layers" if all(in_tail) else "in the frozen part" if not any(in_tail)
-                 else "in both parts")
-        raise Wrong(f"{call}: the BatchNormalization layer(s) {', '.join(bn_on)} {where} are trainable. With a few "
+    if not model.trainable or not trained:
+        raise Wrong(f"{call}: nothing would train: the whole model is frozen.",
+                    "freeze_all_but sets model.trainable = True itself: call it instead of freezing by hand.")
+    if len(trained) == len(expected) + sum(name in BATCH_NORM for name in names[names.index(expected[0]):]) and \
+            [name for name in trained if name not in BATCH_NORM] == expected:
+        raise Wrong(f"{call}: the BatchNormalization layers among the trained blocks are trainable. With a few "
                     "hundred photos, BatchNormalization stays frozen (inference mode, its ImageNet statistics).",
-                    "In the last n layers, set trainable = not isinstance(layer, keras.layers.BatchNormalization).")
-    trained = [name for name in with_weights if flags[name] and name not in BATCH_NORM]
-    for k, what in ((n + 1, "one layer too many"), (n - 1, "one layer too few"), (n + 2, "two layers too many")):
-        shifted = [name for name in names[len(names) - k:] if name in with_weights and name not in BATCH_NORM]
-        if k >= 0 and trained == shifted:
-            raise Wrong(f"{call}: the last {k} layers train instead of the last {n}: off by one ({what}).",
-                        f"model.layers[-{n}:] are the last {n} layers; model.layers[:-{n}] are all the others.")
-    first = [name for name in names[:n] if name in with_weights and name not in BATCH_NORM]
-    if trained == first:
-        raise Wrong(f"{call}: the first {n} layers train instead of the last {n}.",
-                    f"model.layers[-{n}:] are the last {n}; model.layers[:{n}] are the first {n}.")
-    should = [name for name in expected_layers if not flags[name]]
-    should_not = [name for name in with_weights if flags[name] and name not in expected_layers]
-    if should or should_not:
-        raise Wrong(f"{call}: " + "; ".join(
-            ([f"{', '.join(should)} should train"] if should else [])
-            + ([f"{', '.join(should_not)} should be frozen"] if should_not else [])) + ".",
-            f"Layers {names[len(names) - n]!r} to {names[-1]!r} are the last {n}.")
-    raise Wrong(f"{call}: {got:,} parameters would train, expected {expected:,} "
-                f"({', '.join(expected_layers)}).", "Look at model.trainable and each layer's trainable flag.")
+                    "Keep freeze_all_but's keep_batchnorm_frozen=True (its default).")
+    if trained == [name for name in names[len(names) - n:] if name not in BATCH_NORM]:
+        raise Wrong(f"{call}: the last {n} layers train ({', '.join(trained)}), not the last {n} blocks: "
+                    f"freeze_all_but(model, last={n}) counts layers.",
+                    "Find the first layer of the n-th last block and pass it as from_layer.")
+    after_blocks = next(name for name in reversed(names) if name.startswith("block"))
+    head_start = names[names.index(after_blocks) + 1]
+    for k, what in ((n + 1, "one block too many"), (n - 1, "one block too few")):
+        first = head_start if k == 0 else f"{BLOCKS[-k]}_conv1" if k <= len(BLOCKS) else None
+        if first and trained == _expected_trainable(names, first):
+            raise Wrong(f"{call}: the last {k} blocks train instead of the last {n}: off by one ({what}).",
+                        f"With blocks {list(BLOCKS)}, the last {n} start at blocks[-{n}].")
+    head = [name for name in ("pool", "dense") if not flags[name]]
+    if head and all(flags[name] for name in expected if name.startswith("block")):
+        raise Wrong(f"{call}: the blocks train, but the head after them ({', '.join(head)}) is frozen: every layer "
+                    "after the last block trains too.",
+                    "freeze_all_but(model, from_layer=...) trains everything from that layer to the end.")
+    should = [name for name in expected if name in with_weights and not flags[name]]
+    should_not = [name for name in trained_weights if name not in expected]
+    raise Wrong(f"{call}: " + "; ".join(
+        ([f"{', '.join(should)} should train"] if should else [])
+        + ([f"{', '.join(should_not)} should be frozen"] if should_not else [])
+        or [f"the trainable layers are {trained}, expected {expected}"]) + ".",
+        f"The last {n} block(s) of this model start at layer {expected[0]!r}.")
 
 
-def check_freeze_all_but_last(t: Trial) -> None:
+def check_train_last_blocks(t: Trial) -> None:
     model = tiny_backbone()
-    _check_freeze(t, model, 5, "a fresh model")
+    _check_blocks(t, model, 1, "a fresh model")
     model = tiny_backbone()
     model.trainable = False
-    _check_freeze(t, model, 2, "a model frozen as a whole before (model.trainable = False)")
-    _check_freeze(t, model, 6, "the same model, called again with n = 6")
+    _check_blocks(t, model, 2, "a model frozen as a whole before (model.trainable = False)")
+    _check_blocks(t, model, 1, "the same model, called again with n = 1")
 
 
 # --- 11.2 trainable and non-trainable parameters ---------------------------------------------------------------
@@ -193,10 +187,10 @@ def check_count_parameters(t: Trial) -> None:
 
 
 EXERCISES = [
-    Exercise("11.1", "Freeze all but the last layers", "freeze_all_but_last", check_freeze_all_but_last,
-             solutions.freeze_all_but_last,
-             hint="model.trainable = True; then layer.trainable = False for model.layers[:-n]; BatchNormalization "
-                  "stays frozen in the last n too."),
+    Exercise("11.1", "Train the last blocks", "train_last_blocks", check_train_last_blocks,
+             solutions.train_last_blocks,
+             hint="List the blocks (the text before the first '_' of the names that start with 'block') in order; "
+                  "blocks[-n] is where training starts: freeze_all_but(model, from_layer=blocks[-n] + '_')."),
     Exercise("11.2", "Trainable and non-trainable parameters", "count_parameters", check_count_parameters,
              solutions.count_parameters,
              hint="Add up the sizes of model.trainable_weights, then of model.non_trainable_weights."),

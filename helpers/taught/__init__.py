@@ -15,6 +15,7 @@ module                           exported from
 ``helpers.taught.deep_mlp``      07: ``build_mlp`` (a deep MLP with a named activation)
 ``helpers.taught.autoencoder``   08: the 5-3-5 and the convolutional denoising autoencoder, the training noise
 ``helpers.taught.transfer``      10: the scratch CNN and the classifier head (also used by 11)
+``helpers.taught.fine_tuning``   11: ``freeze_all_but`` (the tutorial's ``layer.trainable = False`` loop)
 ===============================  =============================================================================
 
 Do not edit these files: edit the notebook and regenerate them with ``python -m helpers.taught.export``

@@ -1,16 +1,17 @@
 """Solutions to notebook 11's exercises."""
 
-import keras
 import numpy as np
 
+from helpers.taught.fine_tuning import freeze_all_but  # notebook 11, section 3
 
-def freeze_all_but_last(model, n):
-    model.trainable = True                          # undo an earlier freeze of the whole model
-    for layer in model.layers[:-n] if n > 0 else model.layers:
-        layer.trainable = False                     # the early, general layers
-    for layer in model.layers[len(model.layers) - n:]:
-        # the last n layers train, except BatchNormalization: it stays frozen (inference mode, ImageNet statistics)
-        layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
+
+def train_last_blocks(model, n):
+    blocks = []                                     # block1, block2, ... in the order of model.layers
+    for layer in model.layers:
+        block = layer.name.split("_")[0]
+        if layer.name.startswith("block") and block not in blocks:
+            blocks.append(block)
+    return freeze_all_but(model, from_layer=blocks[-n] + "_")   # the page's loop; BatchNormalization stays frozen
 
 
 def count_parameters(model):
