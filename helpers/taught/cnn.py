@@ -137,8 +137,8 @@ def layer_table(model):
 def augmentation_block(flip="horizontal", translation=0.1, seed=None, name="augmentation"):
     """Random flips and shifts of each training batch, switched off at inference (predict, evaluate).
 
-    The Keras 3 replacement for the tutorial's ImageDataGenerator(horizontal_flip=True, width_shift_range=0.1,
-    height_shift_range=0.1). flip: "horizontal", "vertical", "horizontal_and_vertical" or None; translation: the
+    The Keras 3 replacement for the tutorial's Keras 2 image generator (horizontal flips, width and height
+    shifts of 0.1). flip: "horizontal", "vertical", "horizontal_and_vertical" or None; translation: the
     largest shift as a fraction of height and width. Maps float images (n, h, w, c) to images of the same shape.
     """
     block = []
