@@ -29,11 +29,11 @@ Shared by every notebook:
 
 One topic each (the notebook that uses it first in brackets):
 
-- :mod:`helpers.basics`         softmax, cost, brute force, the bowl gradient descent runs on, its figures (01)
+- :mod:`helpers.basics`         cost, brute force, the bowl gradient descent runs on, its figures (01)
 - :mod:`helpers.playground`     TensorFlow-Playground-style 2-D data and decision boundaries (04)
 - :mod:`helpers.convolution`    convolution arithmetic in NumPy, output sizes, parameter counts (06)
 - :mod:`helpers.feature_maps`   intermediate activations of any Keras model, plotted (06, 09)
-- :mod:`helpers.activations`    activation functions, derivatives, gradient norms, dead units (07)
+- :mod:`helpers.activations`    activation functions and softmax (01, 07), derivatives, gradient norms, dead units (07)
 - :mod:`helpers.image_quality`  PSNR and the pixel-wise binary cross-entropy of reconstructed images (08)
 - :mod:`helpers.imagenet`       one entry point for ImageNet classifiers and feature extractors (09-11)
 - :mod:`helpers.efficientnet_lite`  EfficientNet-Lite0/1/2 in Keras, with real weights converted offline (09-11)

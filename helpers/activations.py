@@ -148,7 +148,11 @@ def tape_derivative(name: str, x, alpha: float | None = None, dtype: str = "floa
 
 
 def softmax(x, axis: int = -1) -> np.ndarray:
-    """Softmax ``p_i = exp(x_i) / sum_j exp(x_j)`` along ``axis`` (numerically stable), float64."""
+    """Softmax ``p_i = exp(x_i) / sum_j exp(x_j)`` along ``axis`` (numerically stable), float64.
+
+    Turns raw scores ``(..., k)`` into probabilities: each in (0, 1), summing to 1 along ``axis``; notebook 01's black
+    box uses it first. Example: ``softmax([4.0, -0.5, 0.2])`` -> about ``[0.97, 0.01, 0.02]``.
+    """
     x = np.asarray(x, dtype=np.float64)
     z = np.exp(x - x.max(axis=axis, keepdims=True))
     return z / z.sum(axis=axis, keepdims=True)

@@ -1,6 +1,7 @@
 """The ideas of notebook 01 (a 30,000-feet view of neural networks) as small NumPy functions.
 
-- the black box's output: :func:`softmax` turns any three scores into probabilities that sum to 1;
+- the black box's output: :func:`helpers.activations.softmax` (the course's one softmax) turns any three scores
+  into probabilities that sum to 1;
 - an image as numbers: :func:`resize_short_side`, :func:`center_crop`, :func:`gray_to_rgb` and
   :func:`fixed_size_steps` bring any photo to ``size x size x 3`` numbers (256x256x3 = 196,608);
 - a balanced Cat / Dog / Other sample of real photos for the untrained box: :func:`cat_dog_other_files`;
@@ -24,18 +25,7 @@ import numpy as np
 from helpers import plots  # noqa: F401  (applies the course's matplotlib style)
 
 
-# --------------------------------------------------------------------------------- the black box
-def softmax(scores) -> np.ndarray:
-    """Turn raw scores ``(..., k)`` into probabilities ``(..., k)``: each in (0, 1), summing to 1 on the last axis.
-
-    Example: ``softmax([4.0, -0.5, 0.2])`` -> about ``[0.97, 0.01, 0.02]``.
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    shifted = scores - scores.max(axis=-1, keepdims=True)  # subtracting the max changes nothing but avoids overflow
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
+# ------------------------------------------------------------------------------------- the cost
 def sum_of_squared_errors(expected, output) -> float:
     """Sum of squared errors between the expected output and the network's output.
 

@@ -197,12 +197,6 @@ def keras_predictor(model, features: Sequence[str] = ("x1", "x2")) -> Callable[[
     return predict
 
 
-def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
-    """Fraction of points whose predicted class (probability > 0.5) equals the label."""
-    prob = np.asarray(model(np.asarray(x, dtype=np.float32), training=False)).reshape(-1)
-    return float(np.mean((prob > 0.5).astype(np.int32) == np.ravel(y)))
-
-
 def run_experiment(dataset: str = "circle", hidden_units: int | Sequence[int] = 3, activation: str = "relu",
                    l2: float = 0.0, label_noise: float = 0.0, noise: float = 0.0,
                    features: Sequence[str] = ("x1", "x2"), n_train: int = 200, n_test: int = 200,
@@ -233,10 +227,12 @@ def run_experiment(dataset: str = "circle", hidden_units: int | Sequence[int] = 
     f_train, f_test = add_features(x_train, features), add_features(x_test, features)
     history = train_full_batch(model, f_train, y_train, steps=steps, learning_rate=learning_rate,
                                validation_data=(f_test, y_test), record_every=record_every)
+    accuracy = {name: float(keras.metrics.BinaryAccuracy(dtype="float64")(y, model(f, training=False)))  # p > 0.5
+                for name, f, y in (("train", f_train, y_train), ("test", f_test, y_test))}
     return {
         "model": model, "history": history, "features": features,
         "x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test,
-        "train_accuracy": accuracy(model, f_train, y_train), "test_accuracy": accuracy(model, f_test, y_test),
+        "train_accuracy": accuracy["train"], "test_accuracy": accuracy["test"],
         "config": dict(dataset=dataset, hidden_units=hidden_units, activation=activation, l2=l2,
                        label_noise=label_noise, noise=noise, features=features, steps=steps),
     }

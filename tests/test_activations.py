@@ -41,6 +41,22 @@ def test_alpha_is_used_by_tape_and_closed_form():
     assert A.derivative("prelu", -1.0, alpha=0.25) == pytest.approx(0.25)
 
 
+def test_softmax_sums_to_one_and_keeps_order():
+    p = A.softmax([4.0, -0.5, 0.2])
+    assert p.shape == (3,)
+    assert np.isclose(p.sum(), 1.0)
+    assert np.all((p > 0) & (p < 1))
+    assert list(np.argsort(p)) == [1, 2, 0]
+    np.testing.assert_allclose(np.round(p, 2), [0.97, 0.01, 0.02])
+
+
+def test_softmax_batches_and_large_scores():
+    p = A.softmax(np.array([[1000.0, 0.0, 0.0], [1.0, 1.0, 1.0]]))
+    np.testing.assert_allclose(p.sum(axis=1), [1.0, 1.0])
+    np.testing.assert_allclose(p[1], [1 / 3] * 3)
+    assert np.isfinite(p).all()
+
+
 def test_softmax_and_jacobian():
     p = A.softmax([2.0, 1.0, 0.1])
     assert p.sum() == pytest.approx(1.0)

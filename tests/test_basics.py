@@ -12,22 +12,6 @@ from helpers import basics
 from helpers.taught.descent import gradient_descent  # notebook 01's loop, drawn by plot_descent_runs
 
 
-def test_softmax_sums_to_one_and_keeps_order():
-    p = basics.softmax([4.0, -0.5, 0.2])
-    assert p.shape == (3,)
-    assert np.isclose(p.sum(), 1.0)
-    assert np.all((p > 0) & (p < 1))
-    assert list(np.argsort(p)) == [1, 2, 0]
-    np.testing.assert_allclose(np.round(p, 2), [0.97, 0.01, 0.02])
-
-
-def test_softmax_batches_and_large_scores():
-    p = basics.softmax(np.array([[1000.0, 0.0, 0.0], [1.0, 1.0, 1.0]]))
-    np.testing.assert_allclose(p.sum(axis=1), [1.0, 1.0])
-    np.testing.assert_allclose(p[1], [1 / 3] * 3)
-    assert np.isfinite(p).all()
-
-
 def test_sum_of_squared_errors_tutorial_number():
     assert basics.sum_of_squared_errors((1, 0, 0), (0.37, 0.5, 0.13)) == pytest.approx(0.6638)
     assert basics.sum_of_squared_errors([[1, 0], [0, 1]], [[1, 0], [0, 1]]) == 0.0
