@@ -107,6 +107,7 @@ def test_boston_housing_from_the_mirror_matches_the_tutorial(monkeypatch, fresh_
     np.testing.assert_array_equal(again[1][1], y_test)
 
 
+@pytest.mark.slow
 @needs_mirror
 def test_mnist_offline_shapes_and_classes(monkeypatch, fresh_keras_home, offline):
     monkeypatch.setenv(sources.MIRROR_ENV, MIRROR)

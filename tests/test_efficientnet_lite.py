@@ -77,6 +77,7 @@ def test_same_padding_matches_the_reference_formula():
     assert lite._same_pad(None, 3, 2) is None
 
 
+@pytest.mark.slow
 @pytest.mark.weights
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_logits_match_pytorch_reference(variant):

@@ -478,6 +478,7 @@ def _pickle_spans(raw: bytes) -> list[tuple[int, int]]:
     return spans
 
 
+@pytest.mark.slow
 def test_fuzzed_checkpoints_in_a_child_process(tmp_path):
     """600 seeded mutations of the tiny real checkpoints: 250 of the legacy file, 250 of the zip's data.pkl
     (the zip rebuilt around it, so the damage reaches the unpickler), 100 of the zip file itself. Byte
