@@ -7,7 +7,7 @@ convolution, max pooling) are on its page and exported to :mod:`helpers.taught.c
 - :func:`conv_output_size`   ``(W - F + 2P) / S + 1``, with a clear error when the sizes do not fit
 - :func:`same_padding`       the padding ``P`` that keeps the output as large as the input (stride 1)
 - :func:`dense_parameter_count`, :func:`locally_connected_parameter_count`,
-  :func:`weights_per_filter`, :func:`conv2d_parameter_count`, :func:`dense_layer_parameter_count`
+  :func:`weights_per_filter`, :func:`conv2d_parameter_count`
                              parameter counts of fully connected, locally connected and convolutional layers
 - :func:`shift_images`       move images by whole pixels, filling with zeros (the tutorial's off-centre digits)
 - :func:`accuracy_vs_shift`  a classifier's accuracy on test images shifted by 0..N pixels
@@ -79,7 +79,8 @@ def dense_parameter_count(input_shape: tuple[int, ...], units: int, bias: bool =
     """Weights of a fully connected layer on an image: every unit sees every input value.
 
     ``dense_parameter_count((100, 100, 3), 1000) == 30_000_000`` (the IBM talk counts weights only;
-    pass ``bias=True`` to add one bias per unit).
+    pass ``bias=True`` to add one bias per unit, as a Keras ``Dense`` layer has: ``dense_parameter_count((256,), 512,
+    bias=True) == 131_584``).
     """
     inputs = int(np.prod(input_shape))
     return inputs * units + (units if bias else 0)
@@ -104,11 +105,6 @@ def conv2d_parameter_count(filter_size: int, input_depth: int, filters: int, bia
     ``conv2d_parameter_count(3, 3, 32) == 896`` (first layer of the tutorial's CIFAR-10 network).
     """
     return filters * weights_per_filter(filter_size, input_depth, bias)
-
-
-def dense_layer_parameter_count(inputs: int, units: int) -> int:
-    """Parameters of a ``Dense`` layer: ``inputs x units`` weights + ``units`` biases."""
-    return inputs * units + units
 
 
 # ------------------------------------------------------------------------------- 2-D operations

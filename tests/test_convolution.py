@@ -102,7 +102,7 @@ def test_parameter_counts():
     assert conv.weights_per_filter(3, 3, bias=False) * 32 == 864
     assert conv.conv2d_parameter_count(3, 3, 32) == 896
     assert conv.conv2d_parameter_count(3, 32, 64) == 18_496
-    assert conv.dense_layer_parameter_count(256, 512) == 131_584
+    assert conv.dense_parameter_count((256,), 512, bias=True) == 131_584  # a Keras Dense(512) on 256 inputs
 
 
 def test_bad_shapes_are_explained():
