@@ -6,7 +6,7 @@ parameter values for one notebook. It carries the thresholds its run must meet (
 of the notebook too), so a tutorial-scale run asserts the tutorial's own figure minus a stated margin
 instead of a threshold tuned to the short default. A preset only names values: what each parameter takes (type,
 range, choices) is declared once, in the notebook's ``parameters`` cell (:mod:`helpers.parameters`), and
-``tests/test_presets.py`` checks every preset's names and values against it (the runner does too, before a run).
+``tests/test_course_presets.py`` checks every preset's names and values against it (the runner does too, before a run).
 
 Every notebook has a ``tutorial`` preset and a ``quick`` one (a smoke run of under a minute, kernel start
 included, with thresholds loosened to what the short run reaches but still far from chance; for checking an

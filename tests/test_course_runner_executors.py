@@ -1,6 +1,6 @@
 """helpers.course.runner.executors: the one batch loop every mode shares, with a stand-in Executor (no kernel).
 
-The real modes run notebooks in tests/test_runner.py (sequential, --jobs 2, Dask, and Ctrl-C in each).
+The real modes run notebooks in tests/test_course_runner.py (sequential, --jobs 2, Dask, and Ctrl-C in each).
 """
 
 import copy
