@@ -265,10 +265,12 @@ def activation_layer(name: str, alpha: float | None = None, layer_name: str | No
     return keras.layers.Activation(keras_name, name=layer_name)
 
 
-def _hidden_dense(model):
-    layers = [layer for layer in model.layers if layer.name.startswith("dense_")]
+def _hidden_layers(model, prefix: str) -> list:
+    """The layers ``<prefix>1, <prefix>2, ...`` of a :func:`helpers.taught.deep_mlp.build_mlp` network
+    (``"dense_"``: the hidden Dense layers, ``"act_"``: their activations)."""
+    layers = [layer for layer in model.layers if layer.name.startswith(prefix)]
     if not layers:
-        raise ValueError("The model has no layers named dense_1, dense_2, ...; build it with "
+        raise ValueError(f"The model has no layers named {prefix}1, {prefix}2, ...; build it with "
                          "helpers.taught.deep_mlp.build_mlp().")
     return layers
 
@@ -282,7 +284,7 @@ def layer_gradient_norms(model, x, y) -> np.ndarray:
     import keras
     import tensorflow as tf
 
-    layers = _hidden_dense(model)
+    layers = _hidden_layers(model, "dense_")
     x = tf.convert_to_tensor(np.asarray(x, dtype=np.float32))
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     kernels = [layer.kernel for layer in layers]
@@ -292,19 +294,11 @@ def layer_gradient_norms(model, x, y) -> np.ndarray:
     return np.array([float(tf.norm(g)) for g in grads])
 
 
-def _hidden_acts(model):
-    layers = [layer for layer in model.layers if layer.name.startswith("act_")]
-    if not layers:
-        raise ValueError("The model has no layers named act_1, act_2, ...; build it with "
-                         "helpers.taught.deep_mlp.build_mlp().")
-    return layers
-
-
 def hidden_preactivations(model, x) -> list[np.ndarray]:
     """Inputs of ``act_1 .. act_k`` (the weighted sums ``z`` of ``dense_1 .. dense_k``): ``(n, units)`` float32 arrays."""
     import keras
 
-    probe = keras.Model(model.inputs[0], [layer.output for layer in _hidden_dense(model)])
+    probe = keras.Model(model.inputs[0], [layer.output for layer in _hidden_layers(model, "dense_")])
     x = np.asarray(x, dtype=np.float32)
     chunks = [probe(x[i:i + 1024], training=False) for i in range(0, len(x), 1024)]
     if not isinstance(chunks[0], (list, tuple)):
@@ -325,7 +319,7 @@ def dead_unit_share(model, x) -> np.ndarray:
     """
     import tensorflow as tf
 
-    acts = _hidden_acts(model)
+    acts = _hidden_layers(model, "act_")
     alive = None
     x = np.asarray(x, dtype=np.float32)
     for start in range(0, len(x), 1024):

@@ -66,6 +66,14 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, path: Path) -> Path:
+    """Lay out ``fig``, write it to ``path`` (PNG, 80 dpi), close it; return ``path``."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "model"
 
@@ -97,11 +105,7 @@ def plot_curves(output_dir: Path, executions) -> list[Path]:
             ax.set_xlabel("epoch")
             ax.set_title(f"{model}: {metric}")
             ax.legend(fontsize=7)
-        fig.tight_layout()
-        path = Path(output_dir) / f"curves_{_safe(model)}.png"
-        fig.savefig(path, dpi=80)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(plt, fig, Path(output_dir) / f"curves_{_safe(model)}.png"))
     return paths
 
 
@@ -125,11 +129,7 @@ def plot_metrics_vs_parameters(output_dir: Path, executions) -> list[Path]:
             ax.set_xlabel(name)
             ax.set_ylabel(metric)
             ax.set_title(f"{metric} vs {name}")
-            fig.tight_layout()
-            path = Path(output_dir) / f"{_safe(metric)}_vs_{_safe(name)}.png"
-            fig.savefig(path, dpi=80)
-            plt.close(fig)
-            paths.append(path)
+            paths.append(_save(plt, fig, Path(output_dir) / f"{_safe(metric)}_vs_{_safe(name)}.png"))
     return paths
 
 

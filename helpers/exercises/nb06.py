@@ -38,19 +38,24 @@ def _first_matching(cases, answers, mistakes):
     return None
 
 
+def _ok_and_first_wrong(t: Trial, calls: list[str], answers: list, expected: list, shown=str) -> int | None:
+    """Report each right answer (``call = value``, the value written by ``shown``); return the first wrong one's index."""
+    wrong = [i for i in range(len(calls)) if answers[i] != expected[i]]
+    for i in range(len(calls)):
+        if i not in wrong:
+            t.ok(f"{calls[i]} = {shown(expected[i])}")
+    return wrong[0] if wrong else None
+
+
 def check_conv_output_size(t: Trial) -> None:
     calls, answers, expected = [], [], []
     for w, f, s, p in OUTPUT_SIZE_CASES:
         calls.append(f"conv_output_size({w}, {f}, stride={s}, padding={p})")
         answers.append(t.integer(t.call(w, f, s, p), calls[-1]))
         expected.append(_keras_output_size(w, f, s, p))
-    wrong = [i for i in range(len(calls)) if answers[i] != expected[i]]
-    for i in range(len(calls)):
-        if i not in wrong:
-            t.ok(f"{calls[i]} = {expected[i]}")
-    if not wrong:
+    i = _ok_and_first_wrong(t, calls, answers, expected)
+    if i is None:
         return
-    i = wrong[0]
     w, f, s, p = OUTPUT_SIZE_CASES[i]
     shown = f"{calls[i]} gave {answers[i]}, expected ({w} - {f} + 2·{p}) / {s} + 1 = {expected[i]}"
     named = _first_matching(OUTPUT_SIZE_CASES, answers, [
@@ -95,13 +100,9 @@ def check_conv2d_parameter_count(t: Trial) -> None:
         calls.append(f"conv2d_parameter_count(kernel_size={k}, in_channels={c}, filters={n})")
         answers.append(t.integer(t.call(k, c, n), calls[-1]))
         expected.append(_keras_conv_params(k, c, n))
-    wrong = [i for i in range(len(calls)) if answers[i] != expected[i]]
-    for i in range(len(calls)):
-        if i not in wrong:
-            t.ok(f"{calls[i]} = {expected[i]:,}")
-    if not wrong:
+    i = _ok_and_first_wrong(t, calls, answers, expected, shown="{:,}".format)
+    if i is None:
         return
-    i = wrong[0]
     k, c, n = PARAMETER_CASES[i]
     shown = f"{calls[i]} gave {answers[i]:,}, expected {expected[i]:,}"
     named = _first_matching(PARAMETER_CASES, answers, [
