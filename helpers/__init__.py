@@ -13,6 +13,8 @@ Three layers, one folder each (``pyproject.toml``'s import-linter contracts chec
 - :mod:`helpers.course`: the course tooling behind ``python -m helpers`` (runner, presets, run records, reports,
   run times, store, website); it never imports Keras or TensorFlow, nor the modules that do.
 
+The map for maintainers (what each package holds, how a run flows, where new things go): ``docs/architecture.md``.
+
 Shared by every notebook:
 
 - :mod:`helpers.sources`        where data comes from (online Keras cache or the offline mirror)
