@@ -18,6 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
+from helpers.transfer import layer_rows
+
 
 def _check_layer_names(model, layer_names: Sequence[str]) -> list[str]:
     if isinstance(layer_names, str):
@@ -25,18 +27,11 @@ def _check_layer_names(model, layer_names: Sequence[str]) -> list[str]:
     names = [layer.name for layer in model.layers]
     unknown = [n for n in layer_names if n not in names]
     if unknown:
-        spatial = [layer.name for layer in model.layers if len(_output_shape(layer)) == 4]
+        spatial = [row.name for row in layer_rows(model) if len(row.output_shape) == 4]
         raise ValueError(f"Layer(s) {unknown} not in model {model.name!r}. Layers with feature maps: {spatial}.")
     if not layer_names:
         raise ValueError("Give at least one layer name.")
     return list(layer_names)
-
-
-def _output_shape(layer) -> tuple:
-    try:
-        return tuple(layer.output.shape)
-    except (AttributeError, ValueError):
-        return ()
 
 
 def feature_maps(model, image, layer_names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -266,9 +261,9 @@ def _describe(layer) -> str:
 def text_diagram(model, width: int = 58) -> str:
     """Draw the model as stacked boxes joined by arrows (plain text, no graphviz needed).
 
-    Each box shows the layer's name and type, its settings, its output shape and its parameter count.
-    Nested models (e.g. an augmentation block) appear as one box. Branching (non-sequential) models
-    are listed in layer order.
+    Each box shows one :func:`helpers.transfer.layer_rows` row: the layer's name and type, its settings, its
+    output shape and its parameter count. Nested models (e.g. an augmentation block) appear as one box.
+    Branching (non-sequential) models are listed in layer order.
     """
     inner = width - 4
     top, bottom_join, bottom = "┌" + "─" * (width - 2) + "┐", None, "└" + "─" * (width - 2) + "┘"
@@ -285,14 +280,13 @@ def text_diagram(model, width: int = 58) -> str:
     input_shape = tuple(model.inputs[0].shape) if getattr(model, "inputs", None) else None
     if input_shape is not None:
         boxes.append([row(f"input  {_shape(input_shape)}")])
-    for layer in model.layers:
-        name = f"{layer.name} ({type(layer).__name__})"
-        params = f"{layer.count_params():,} params"
-        lines = [row(f"{name}")]
+    for layer, table_row in zip(model.layers, layer_rows(model)):
+        params = f"{table_row.params:,} params"
+        lines = [row(f"{table_row.name} ({table_row.kind})")]
         settings = _describe(layer)
         if settings:
             lines.append(row(f"  {settings}"))
-        out = _shape(_output_shape(layer))
+        out = _shape(table_row.output_shape)
         lines.append(row(f"  → {out}".ljust(inner - len(params)) + params))
         boxes.append(lines)
     text = []

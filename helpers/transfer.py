@@ -11,6 +11,10 @@ on notebook 11's, exported to :mod:`helpers.taught.fine_tuning`):
   "bottleneck features"), optionally cached in an ``.npz`` file
 - :func:`misclassified`       the tutorial's error listing ("No of errors = k/400", true label,
   prediction, confidence)
+- :func:`layer_rows`          the model as a table, one :class:`LayerRow` per layer (name, type, output
+  shape, trainable, trainable and frozen parameters): the one home of the per-layer rows that
+  :func:`trainable_table`, :func:`print_trainable_table`, :func:`block_table` and
+  :func:`helpers.feature_maps.text_diagram` show
 - :func:`trainable_counts`, :func:`trainable_table`, :func:`block_table`  what ``model.summary()``
   says about trainable / non-trainable parameters, as data
 - :func:`split_model`         cut a functional model in two at a layer: the frozen front (run once,
@@ -23,7 +27,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -296,10 +300,45 @@ def trainable_counts(model) -> dict[str, int]:
     return {"total": trainable + non_trainable, "trainable": trainable, "non_trainable": non_trainable}
 
 
-def trainable_table(model) -> list[tuple[str, str, bool, int]]:
-    """One row per layer: ``(name, class name, trainable, parameters)``."""
-    return [(layer.name, type(layer).__name__, bool(layer.trainable), int(layer.count_params()))
+class LayerRow(NamedTuple):
+    """One layer of a model as a table row; see :func:`layer_rows`."""
+
+    name: str
+    kind: str                # the layer's class name, e.g. "Conv2D"
+    output_shape: tuple      # with the batch axis, e.g. (None, 26, 26, 32); () when the layer has no single output
+    trainable: bool          # layer.trainable
+    trainable_params: int    # sizes of layer.trainable_weights, added up
+    frozen_params: int       # sizes of layer.non_trainable_weights (a frozen layer's weights, BatchNorm statistics)
+
+    @property
+    def params(self) -> int:
+        """All of the layer's parameters, as ``layer.count_params()`` counts them."""
+        return self.trainable_params + self.frozen_params
+
+
+def _output_shape(layer) -> tuple:
+    try:
+        return tuple(layer.output.shape)
+    except (AttributeError, ValueError):
+        return ()
+
+
+def layer_rows(model) -> list[LayerRow]:
+    """The model as a table: one :class:`LayerRow` per layer of ``model.layers``, in order.
+
+    A nested model (e.g. an augmentation block) is one row. The per-layer tables of the course build on
+    it: :func:`trainable_table` and :func:`print_trainable_table` (trainable flags), :func:`block_table`
+    (rows added up by block) and :func:`helpers.feature_maps.text_diagram` (rows drawn as boxes).
+    """
+    return [LayerRow(layer.name, type(layer).__name__, _output_shape(layer), bool(layer.trainable),
+                     _count(layer.trainable_weights), _count(layer.non_trainable_weights))
             for layer in model.layers]
+
+
+def trainable_table(model) -> list[tuple[str, str, bool, int]]:
+    """One row per layer: ``(name, class name, trainable, parameters)``; the columns of :func:`layer_rows`
+    that ``print(layer, layer.trainable)`` shows."""
+    return [(row.name, row.kind, row.trainable, row.params) for row in layer_rows(model)]
 
 
 def print_trainable_table(model, skip_inputs: bool = False) -> None:
@@ -307,32 +346,28 @@ def print_trainable_table(model, skip_inputs: bool = False) -> None:
 
     ``skip_inputs`` leaves out ``InputLayer`` rows (e.g. the generated input of a :func:`split_model` tail).
     """
-    rows = [r for r in trainable_table(model) if not (skip_inputs and r[1] == "InputLayer")]
-    width = max(len(r[0]) for r in rows)
-    type_width = max(len(r[1]) for r in rows)
-    for name, kind, trainable, params in rows:
-        print(f"{name:<{width}}  {kind:<{type_width}}  trainable={str(trainable):<5}  {params:>10,}")
+    rows = [row for row in layer_rows(model) if not (skip_inputs and row.kind == "InputLayer")]
+    width = max(len(row.name) for row in rows)
+    type_width = max(len(row.kind) for row in rows)
+    for row in rows:
+        print(f"{row.name:<{width}}  {row.kind:<{type_width}}  trainable={str(row.trainable):<5}  {row.params:>10,}")
 
 
 def block_table(model, block_of: Callable[[str], str] | None = None) -> list[tuple[str, int, int, int]]:
     """Group layers by block: ``(block, layers, trainable parameters, non-trainable parameters)``.
 
     For deep models (EfficientNet has ~150 layers) this is the readable version of
-    :func:`trainable_table`. ``block_of`` maps a layer name to its block; default: the text
-    before the first ``_`` (``block7a_dwconv`` -> ``block7a``).
+    :func:`trainable_table`: the :func:`layer_rows` of each block added up. ``block_of`` maps a layer name
+    to its block; default: the text before the first ``_`` (``block7a_dwconv`` -> ``block7a``).
     """
     block_of = block_of or (lambda name: name.split("_")[0])
-    order: list[str] = []
-    table: dict[str, list[int]] = {}
-    for layer in model.layers:
-        block = block_of(layer.name)
-        if block not in table:
-            order.append(block)
-            table[block] = [0, 0, 0]
-        table[block][0] += 1
-        table[block][1] += _count(layer.trainable_weights)
-        table[block][2] += _count(layer.non_trainable_weights)
-    return [(b, *table[b]) for b in order]
+    table: dict[str, list[int]] = {}  # block -> [layers, trainable, non-trainable], in the order blocks first appear
+    for row in layer_rows(model):
+        totals = table.setdefault(block_of(row.name), [0, 0, 0])
+        totals[0] += 1
+        totals[1] += row.trainable_params
+        totals[2] += row.frozen_params
+    return [(block, *totals) for block, totals in table.items()]
 
 
 # ------------------------------------------------------------------------------------ splitting

@@ -77,6 +77,26 @@ def test_misclassified_and_error_line():
         transfer.misclassified(probs[:, :1], labels, ["cats", "dogs"])
 
 
+def test_layer_rows_split_trainable_and_frozen_parameters():
+    model = _tiny_cnn()
+    model.get_layer("block1_conv").trainable = False
+    rows = transfer.layer_rows(model)
+    assert [row.name for row in rows] == [layer.name for layer in model.layers]
+    assert rows[0] == ("img", "InputLayer", (None, 16, 16, 3), True, 0, 0)
+    conv, bn = rows[1], rows[2]
+    assert conv == ("block1_conv", "Conv2D", (None, 14, 14, 4), False, 0, 3 * 3 * 3 * 4 + 4)
+    # a trainable BatchNorm: gamma, beta train; the moving mean and variance never do
+    assert bn.kind == "BatchNormalization" and bn.trainable
+    assert (bn.trainable_params, bn.frozen_params) == (2 * 4, 2 * 4)
+    assert rows[-1].output_shape == (None, 8)
+    assert [row.params for row in rows] == [layer.count_params() for layer in model.layers]
+    # a nested model is one row, counted whole
+    outer = keras.Sequential([keras.Input((16, 16, 3)), model, keras.layers.Dense(2, name="out")])
+    nested = transfer.layer_rows(outer)
+    assert [row.name for row in nested] == ["tiny", "out"]
+    assert nested[0].params == model.count_params() and nested[0].output_shape == (None, 8)
+
+
 def test_counts_and_tables():
     model = _tiny_cnn()
     for layer in model.layers:
