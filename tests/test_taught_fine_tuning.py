@@ -4,21 +4,13 @@ import keras
 import pytest
 
 from helpers.taught.fine_tuning import freeze_all_but
+from tiny_models import tiny_cnn
 
 
-def _tiny_cnn(size=16):
-    inputs = keras.Input((size, size, 3), name="img")
-    x = keras.layers.Conv2D(4, 3, name="block1_conv")(inputs)
-    x = keras.layers.BatchNormalization(name="block1_bn")(x)
-    x = keras.layers.MaxPooling2D(2, name="block1_pool")(x)
-    x = keras.layers.Conv2D(8, 3, name="block2_conv")(x)
-    x = keras.layers.BatchNormalization(name="block2_bn")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="block2_pool")(x)
-    return keras.Model(inputs, x, name="tiny")
 
 
 def test_last_layers_train_and_batchnorm_stays_frozen():
-    model = _tiny_cnn()
+    model = tiny_cnn()
     names = freeze_all_but(model, last=3)
     assert names == ["block2_conv", "block2_pool"]  # BatchNorm stays frozen
     assert [w.name for w in model.trainable_weights] == ["kernel", "bias"]
@@ -26,7 +18,7 @@ def test_last_layers_train_and_batchnorm_stays_frozen():
 
 
 def test_from_layer_and_a_model_frozen_as_a_whole():
-    model = _tiny_cnn()
+    model = tiny_cnn()
     model.trainable = False
     names = freeze_all_but(model, from_layer="block2", keep_batchnorm_frozen=False)
     assert model.trainable and names == ["block2_conv", "block2_bn", "block2_pool"]
@@ -36,7 +28,7 @@ def test_from_layer_and_a_model_frozen_as_a_whole():
 
 
 def test_bad_arguments_name_the_fix():
-    model = _tiny_cnn()
+    model = tiny_cnn()
     with pytest.raises(ValueError, match="exactly one"):
         freeze_all_but(model)
     with pytest.raises(ValueError, match="exactly one"):

@@ -9,17 +9,9 @@ from PIL import Image
 
 from helpers import transfer
 from helpers.taught.transfer import build_head  # notebook 10's head, the model these mechanics run on
+from tiny_models import tiny_cnn
 
 
-def _tiny_cnn(size=16):
-    inputs = keras.Input((size, size, 3), name="img")
-    x = keras.layers.Conv2D(4, 3, name="block1_conv")(inputs)
-    x = keras.layers.BatchNormalization(name="block1_bn")(x)
-    x = keras.layers.MaxPooling2D(2, name="block1_pool")(x)
-    x = keras.layers.Conv2D(8, 3, name="block2_conv")(x)
-    x = keras.layers.BatchNormalization(name="block2_bn")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="block2_pool")(x)
-    return keras.Model(inputs, x, name="tiny")
 
 
 @pytest.fixture
@@ -50,7 +42,7 @@ def test_load_image_folder_errors(image_folder, tmp_path):
 
 
 def test_extract_features_and_cache(tmp_path):
-    model = _tiny_cnn()
+    model = tiny_cnn()
     images = np.random.default_rng(1).integers(0, 255, (7, 16, 16, 3)).astype(np.uint8)
     cache = tmp_path / "f.npz"
     feats = transfer.extract_features(model, images, preprocess=lambda b: b / 255.0, batch_size=3, cache_file=cache)
@@ -78,7 +70,7 @@ def test_misclassified_and_error_line():
 
 
 def test_layer_rows_split_trainable_and_frozen_parameters():
-    model = _tiny_cnn()
+    model = tiny_cnn()
     model.get_layer("block1_conv").trainable = False
     rows = transfer.layer_rows(model)
     assert [row.name for row in rows] == [layer.name for layer in model.layers]
@@ -98,7 +90,7 @@ def test_layer_rows_split_trainable_and_frozen_parameters():
 
 
 def test_counts_and_tables():
-    model = _tiny_cnn()
+    model = tiny_cnn()
     for layer in model.layers:
         layer.trainable = layer.name in ("block2_conv", "block2_bn", "block2_pool")
     counts = transfer.trainable_counts(model)
@@ -113,7 +105,7 @@ def test_counts_and_tables():
 
 
 def test_split_model_shares_layers():
-    model = _tiny_cnn()
+    model = tiny_cnn()
     front, tail = transfer.split_model(model, "block2_conv")
     x = np.random.default_rng(2).random((2, 16, 16, 3)).astype(np.float32)
     assert front.output.shape[1:] == (7, 7, 4)
