@@ -31,7 +31,7 @@ Shared by every notebook:
 
 One topic each (the notebook that uses it first in brackets):
 
-- :mod:`helpers.basics`         cost, brute force, the bowl gradient descent runs on, its figures (01)
+- :mod:`helpers.thirty_thousand_feet` an image as numbers, cost, brute force, the bowl gradient descent runs on, its figures (01)
 - :mod:`helpers.playground`     TensorFlow-Playground-style 2-D data and decision boundaries (04)
 - :mod:`helpers.convolution`    convolution arithmetic in NumPy, output sizes, parameter counts (06)
 - :mod:`helpers.feature_maps`   intermediate activations of any Keras model, plotted (06, 09)

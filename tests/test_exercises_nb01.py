@@ -70,9 +70,9 @@ def test_slope_mistakes(answer, words):
 
 
 def test_the_course_helpers_pass_the_checks():
-    """activations.softmax and basics.sum_of_squared_errors (what the notebook calls) agree with the checks."""
-    from helpers import activations, basics
+    """activations.softmax and thirty_thousand_feet.sum_of_squared_errors (what the notebook calls) agree with the checks."""
+    from helpers import activations, thirty_thousand_feet
 
     assert exercises.evaluate_answer("01.1", activations.softmax).status == PASSED
-    assert exercises.evaluate_answer("01.2", basics.sum_of_squared_errors).status == PASSED
-    assert exercises.evaluate_answer("01.3", lambda w, x, y: float(basics.one_knob_gradient(w, x, y))).status == PASSED
+    assert exercises.evaluate_answer("01.2", thirty_thousand_feet.sum_of_squared_errors).status == PASSED
+    assert exercises.evaluate_answer("01.3", lambda w, x, y: float(thirty_thousand_feet.one_knob_gradient(w, x, y))).status == PASSED

@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from helpers import basics
+from helpers import thirty_thousand_feet
 from helpers.taught.descent import gradient_descent
 
 
 def test_gradient_descent_small_right_large_learning_rates():
-    x, y = basics.one_knob_data()
-    bottom = basics.best_knob(x, y)
-    grad = lambda w: basics.one_knob_gradient(w, x, y)  # noqa: E731
-    critical = basics.critical_learning_rate(x)
+    x, y = thirty_thousand_feet.one_knob_data()
+    bottom = thirty_thousand_feet.best_knob(x, y)
+    grad = lambda w: thirty_thousand_feet.one_knob_gradient(w, x, y)  # noqa: E731
+    critical = thirty_thousand_feet.critical_learning_rate(x)
     slow = gradient_descent(grad, -1.0, 0.03 * critical, 20)
     good = gradient_descent(grad, -1.0, 0.4 * critical, 20)
     jumpy = gradient_descent(grad, -1.0, 0.9 * critical, 20)

@@ -1,5 +1,5 @@
 """helpers.widget_display (widgets useful where they cannot run), helpers.course.jupyterlab_settings (widget state saved
-by JupyterLab) and the plain labels of a narrow log axis (helpers.basics.plain_log_labels)."""
+by JupyterLab) and the plain labels of a narrow log axis (helpers.thirty_thousand_feet.plain_log_labels)."""
 
 import base64
 import json
@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import basics, widget_display  # noqa: E402
+from helpers import thirty_thousand_feet, widget_display  # noqa: E402
 from helpers.course import jupyterlab_settings  # noqa: E402
 
 
@@ -73,13 +73,13 @@ def test_jupyterlab_settings_default_to_this_environment_and_import_writes_nothi
 
 def test_a_log_axis_under_one_decade_gets_plain_tick_labels():
     steps = np.arange(21)
-    fig = basics.plot_descent_runs(lambda w: 1.0986 + 0.002 * (w - 3) ** 2,
+    fig = thirty_thousand_feet.plot_descent_runs(lambda w: 1.0986 + 0.002 * (w - 3) ** 2,
                                    {"run": (0.05, 3.0 + 0.9 ** steps)}, minimum=3.0)
     fig.canvas.draw()
     labels = [t.get_text() for t in fig.axes[-1].get_yticklabels()]
     assert labels and all("10^" not in text and "times" not in text for text in labels), labels
     assert fig.axes[-1].get_yticklabels(minor=True) == []
-    wide = basics.plot_descent_runs(lambda w: 1 + (w - 3) ** 2, {"run": (0.05, 3.0 + 10 * 0.5 ** steps)})
+    wide = thirty_thousand_feet.plot_descent_runs(lambda w: 1 + (w - 3) ** 2, {"run": (0.05, 3.0 + 10 * 0.5 ** steps)})
     wide.canvas.draw()
     assert any("10^" in t.get_text() for t in wide.axes[-1].get_yticklabels())
     plt.close("all")
