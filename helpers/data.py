@@ -46,6 +46,7 @@ from typing import Callable
 import numpy as np
 
 from helpers import handoff, sources
+from helpers import safe_pickle
 
 SOURCES = ("auto", "keras", "offline")
 
@@ -438,7 +439,6 @@ def read_cifar10_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     import os
     import stat
 
-    from helpers import safe_pickle
 
     path = Path(path)
     shown = sources.shown_path(path)

@@ -70,6 +70,8 @@ from pathlib import Path
 import numpy as np
 
 from helpers.sources import DataSourceError
+from helpers.sources import keras_cache_dir
+from helpers.torch_checkpoint import load_state_dict
 
 __all__ = [
     "VARIANTS",
@@ -351,7 +353,6 @@ def weights_file(variant: str) -> Path:
 def keras_models_dir() -> Path:
     """``<KERAS_HOME or ~/.keras>/models`` (``/tmp/.keras/models`` when that is not writable),
     the folder ``keras.utils.get_file(..., cache_subdir="models")`` uses."""
-    from helpers.sources import keras_cache_dir
 
     path = keras_cache_dir() / "models"
     path.mkdir(parents=True, exist_ok=True)
@@ -464,7 +465,6 @@ def load_imagenet_weights(model, variant: str) -> Path:
             return cached
         except Exception:  # damaged or from another layout: rebuild it below
             pass
-    from helpers.torch_checkpoint import load_state_dict
 
     converted = convert_state_dict(load_state_dict(pth), model, variant)
     for layer_name, arrays in converted.items():

@@ -19,6 +19,8 @@ from typing import Sequence
 import numpy as np
 
 from helpers.transfer import layer_rows
+from helpers.convolution import shift_images
+from helpers import report
 
 
 def _check_layer_names(model, layer_names: Sequence[str]) -> list[str]:
@@ -192,7 +194,6 @@ def shift_response(model, images, layer_names: Sequence[str], shift: int) -> lis
         one dict per layer: ``layer``, ``stride``, ``same_place_correlation``, ``moved_max_difference``,
         ``moved_correlation``, ``largest_value``.
     """
-    from helpers.convolution import shift_images
 
     layer_names = _check_layer_names(model, layer_names)
     if isinstance(shift, bool) or int(shift) != shift or shift < 1:
@@ -322,7 +323,6 @@ def model_diagram(model, to_file: str | Path | None = None, dpi: int = 60, force
         import keras
         from IPython.display import Image
 
-        from helpers import report
 
         path = Path(to_file) if to_file else report.output_dir() / f"{model.name}.png"
         keras.utils.plot_model(model, to_file=str(path), show_shapes=True, show_layer_names=True, dpi=dpi)

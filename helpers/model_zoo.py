@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+from helpers.imagenet import class_index
+from helpers import plots
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,6 @@ def imagenet_labels() -> list[tuple[str, str]]:
     From Keras's ``imagenet_class_index.json``, read once by :func:`helpers.imagenet.class_index`
     (which finds it offline in the mirror).
     """
-    from helpers.imagenet import class_index
 
     index = class_index()
     return [tuple(index[str(i)]) for i in range(1000)]
@@ -158,7 +159,6 @@ def plot_filters(model, max_filters: int = 32, ncols: int = 16, size: float = 0.
     Returns:
         matplotlib Figure.
     """
-    from helpers import plots
 
     layer = first_conv_layer(model)
     if layer is None:

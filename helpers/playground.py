@@ -211,9 +211,9 @@ def run_experiment(dataset: str = "circle", hidden_units: int | Sequence[int] = 
         dict with ``model``, ``history`` (see :func:`helpers.taught.feedforward.train_full_batch`), ``features``, ``x_train``,
         ``y_train``, ``x_test``, ``y_test``, ``train_accuracy``, ``test_accuracy`` and ``config``.
     """
-    import keras
+    import keras  # Keras (and the taught module, which imports it) only when a run is made: the data and plot
 
-    from helpers.taught.feedforward import single_neuron, small_classifier, train_full_batch
+    from helpers.taught.feedforward import single_neuron, small_classifier, train_full_batch  # helpers stay NumPy-only
 
     features = tuple(features)
     x_train, y_train = make_dataset(dataset, n_train, noise=noise, label_noise=label_noise, seed=seed)

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from helpers import plots  # noqa: F401  (applies the course's matplotlib style)
+from helpers import data
 
 
 # ------------------------------------------------------------------------------------- the cost
@@ -143,7 +144,6 @@ def cat_dog_other_files(n_per_class: int, seed: int = 0, cats_dogs_dir: str | Pa
     Raises:
         ValueError: ``n_per_class`` < 1, or a class has fewer images than that (the message says how many).
     """
-    from helpers import data
 
     if int(n_per_class) < 1:
         raise ValueError(f"n_per_class must be a positive integer; got {n_per_class!r}.")

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
+from helpers import data
+from helpers import plots
 
 
 # ------------------------------------------------------------------------------------- data
@@ -89,7 +91,6 @@ def load_image_folder(folder, image_size: int | tuple[int, int], batch_size: int
         FileNotFoundError / ValueError: from :func:`helpers.data.check_class_folders`.
         helpers.data.BadImagesError (a ValueError): unreadable files and ``bad_images="fail"``.
     """
-    from helpers import data
 
     if bad_images not in ("fail", "skip"):
         raise ValueError(f"bad_images={bad_images!r}: use 'fail' (stop and list them) or 'skip' (leave them out).")
@@ -149,7 +150,6 @@ def _read_without(folder: Path, classes: list[str], skip: set, size, batch_size)
     import shutil
     import tempfile
 
-    from helpers import data
 
     with tempfile.TemporaryDirectory(prefix="image_folder_") as tmp:
         paths = {}
@@ -266,7 +266,6 @@ def show_misclassified(errors: Sequence[Misclassified], max_images: int = 10, nc
     """
     from PIL import Image
 
-    from helpers import plots
 
     errors = list(errors)[:max_images]
     if not errors:

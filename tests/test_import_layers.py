@@ -42,6 +42,29 @@ def test_the_tooling_imports_its_own_modules_at_the_top():
     assert not hidden, "move these imports to the top of their module (a cycle they dodge must go): " + "; ".join(hidden)
 
 
+#: Function-local imports of helpers modules in the teaching library that are lazy on purpose, with the reason. A
+#: cycle is never a reason: lint-imports would report it once the import moved to the top.
+LAZY_ON_PURPOSE = {
+    "helpers/__init__.py": "import helpers stays free of TensorFlow and matplotlib until setup() is called",
+    "helpers/playground.py": "the data and plot helpers stay NumPy-only; Keras only when a run is made",
+    "helpers/exercises/solutions/nb06.py": "a solution shown to learners is one self-contained function",
+}
+
+
+def test_the_teaching_library_imports_its_own_modules_at_the_top():
+    """The same rule for helpers/ outside the tooling, except the lazy imports listed in LAZY_ON_PURPOSE."""
+    hidden = [f"{path.relative_to(ROOT)}:{line} imports {module}"
+              for path in sorted((ROOT / "helpers").rglob("*.py"))
+              if "course" not in path.relative_to(ROOT).parts
+              and path.relative_to(ROOT).as_posix() not in LAZY_ON_PURPOSE
+              for line, module in function_local_imports(path)
+              if module == "helpers" or module.startswith(("helpers.", "."))]
+    assert not hidden, "move these imports to the top of their module, or list them in LAZY_ON_PURPOSE with the " \
+                       "reason: " + "; ".join(hidden)
+    for name in LAZY_ON_PURPOSE:
+        assert (ROOT / name).is_file(), f"LAZY_ON_PURPOSE names {name}, which does not exist"
+
+
 def test_function_local_imports_are_found(tmp_path):
     path = tmp_path / "probe.py"
     path.write_text("import os\n\ndef f():\n    from helpers.course import presets\n    import numpy\n", encoding="utf-8")

@@ -43,6 +43,8 @@ import inspect
 
 from helpers.exercises.core import ERROR, NOT_ATTEMPTED, NOT_YET, PASSED, Exercise, Feedback, Trial, Wrong, evaluate
 from helpers.exercises.selfcheck import Question
+from helpers import widget_display
+from helpers.exercises import selfcheck
 
 NOTEBOOKS = tuple(f"{n:02d}" for n in range(1, 12))
 
@@ -135,8 +137,6 @@ def questions(notebook: str) -> list[Question]:
 
 def quiz(notebook: str) -> None:
     """Show notebook ``"NN"``'s self-check: widgets to answer, and the questions as text where widgets cannot run."""
-    from helpers import widget_display
-    from helpers.exercises import selfcheck
 
     qs = questions(notebook)
     widget_display.show(selfcheck.widget(str(notebook).zfill(2), qs),

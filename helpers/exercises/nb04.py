@@ -8,6 +8,7 @@ import numpy as np
 from helpers.exercises.core import Exercise, Trial, Wrong, as_floats, same, short
 from helpers.exercises.selfcheck import Question
 from helpers.exercises.solutions import nb04 as solutions
+from helpers import playground
 
 
 # --- 04.1 the features that let one neuron learn the circle --------------------------------------------------
@@ -52,7 +53,6 @@ def _circle_feature_mistakes(call: str, got: np.ndarray | None, x: np.ndarray) -
 
 
 def check_circle_features(t: Trial) -> None:
-    from helpers import playground
 
     x = np.array([[0.5, -1.0], [2.0, 3.0], [-1.5, 0.25], [4.0, -2.0], [0.0, 1.0]])
     call = "circle_features(x of shape (5, 2))"
