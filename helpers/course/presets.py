@@ -116,7 +116,8 @@ PRESETS: dict[str, dict[str, Preset]] = {
                          "and for regularization 8 hidden ReLU units, noise 30 (points jittered) and L2 rate 0.03."),
             parameters={"N_TRAIN": 250, "N_TEST": 250, "HIDDEN_UNITS": 3, "HIDDEN_ACTIVATION": "relu",
                         "FIT_EPOCHS": 200, "FIT_BATCH_SIZE": 10, "FIT_LEARNING_RATE": 0.1,
-                        "REG_NOISE": 0.3, "REG_LABEL_NOISE": 0.0, "REG_HIDDEN_UNITS": 8, "REG_L2": 0.03},
+                        "REG_NOISE": 0.3, "REG_LABEL_NOISE": 0.0, "REG_HIDDEN_UNITS": 8, "REG_L2": 0.03,
+                        "RESTARTS": 3, "REG_STEPS": 5000},  # as in the run on record (the defaults before 2026-12-06)
             tutorial_figures=("pictures, no numbers: a single neuron draws a line; 3 hidden ReLU units learn circle and "
                               "XOR; without L2 (epoch 3,146) training loss falls while test loss rises, with L2 "
                               "(epoch 1,843) the boundary is smooth"),
