@@ -42,10 +42,12 @@ Pure Python: no Keras, no NumPy, nothing of the course's tooling.
 from __future__ import annotations
 
 import ast
+import json
 import math
 import re
 import reprlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable
 
 __all__ = ["DeclarationError", "Range", "Declaration", "parse", "find_declaration", "check_parameters", "shown", "TYPES"]
@@ -309,6 +311,41 @@ def find_declaration(history: Iterable[str]) -> str | None:
     return None
 
 
+#: At most this many notebooks, of at most this many bytes each, are read by :func:`declaration_in_folder`.
+MAX_NOTEBOOKS_READ = 100
+MAX_NOTEBOOK_BYTES = 50_000_000
+
+
+def declaration_in_folder(names: set[str], folder: Path) -> str | None:
+    """The text of the ``parameters``-tagged cell, among the notebooks in ``folder``, that declares exactly ``names``.
+
+    For front ends that run cells without storing them in IPython's history (nbval does, with ``store_history=False``):
+    the parameters cell has run, so its names are in the namespace's ``__annotations__``, and the kernel's working
+    folder is the notebook's. None when ``names`` is empty or no notebook (of the first :data:`MAX_NOTEBOOKS_READ`,
+    each under :data:`MAX_NOTEBOOK_BYTES`) has such a cell.
+    """
+    if not names:
+        return None
+    for path in sorted(Path(folder).glob("*.ipynb"))[:MAX_NOTEBOOKS_READ]:
+        try:
+            if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+                continue
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for cell in cells if isinstance(cells, list) else []:
+            if not isinstance(cell, dict) or "parameters" not in (cell.get("metadata") or {}).get("tags", []):
+                continue
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else str(source)
+            try:
+                if set(parse(source)) == names:
+                    return source
+            except ValueError:
+                continue
+    return None
+
+
 def check_parameters(namespace: dict, declaration: str | None = None) -> dict[str, Any]:
     """Check every parameter's value in ``namespace`` (the notebook's ``globals()``) against its declaration.
 
@@ -317,7 +354,9 @@ def check_parameters(namespace: dict, declaration: str | None = None) -> dict[st
     declares parameters with types. The history holds what was run, so the check follows the cell as the learner last
     ran it, needs neither the notebook's file nor the runner, and works in a notebook copied alone anywhere. (The
     types alone would also be in ``__annotations__``, but the ranges and choices are in the comments, which only the
-    text keeps.)
+    text keeps.) A front end that runs cells without storing them (nbval) leaves no cell in the history; then the
+    ``parameters``-tagged cell of the notebook in the working folder that declares the names of ``__annotations__``
+    is used (:func:`declaration_in_folder`).
 
     A list parameter given as text (papermill's ``-p MODELS vgg16,resnet50`` or ``-p NAMES "[a, b]"`` passes text)
     is read as the list and stored back in ``namespace``.
@@ -337,6 +376,8 @@ def check_parameters(namespace: dict, declaration: str | None = None) -> dict[st
                              "this namespace lacks: run the notebook in Jupyter or IPython, or pass the cell's text "
                              "as declaration=")
         declaration = find_declaration(history[:-1] if len(history) > 1 else history)
+        if declaration is None:  # a front end that runs cells without storing them (nbval does): the file's cell
+            declaration = declaration_in_folder(set(namespace.get("__annotations__") or ()), Path.cwd())
         if declaration is None:
             raise ValueError("No parameters cell has run yet (a cell of NAME: TYPE = value lines): run the cell "
                              "tagged 'parameters' first, then this one")

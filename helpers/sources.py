@@ -563,7 +563,10 @@ def download(remote: Remote, verbose: bool = True) -> Path:
             print(f"Downloading {remote.what} from {remote.url}")
         try:
             request = urllib.request.Request(remote.url, headers={"User-Agent": "dlfb-course"})
-            with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response, open(tmp, "wb") as out:
+            # A new opener each time: it reads HTTPS_PROXY / NO_PROXY now, so a proxy set after a first failed try
+            # counts (urllib.request.urlopen keeps the opener, and its proxies, from its first call in the process)
+            opener = urllib.request.build_opener()
+            with opener.open(request, timeout=DOWNLOAD_TIMEOUT_S) as response, open(tmp, "wb") as out:
                 announced = response.headers.get("Content-Length")
                 announced = int(announced) if announced and announced.isdigit() else None
                 if announced is not None and announced > MAX_DOWNLOAD_BYTES:

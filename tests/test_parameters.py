@@ -276,3 +276,23 @@ def test_a_notebook_copied_alone_checks_itself_under_papermill(tmp_path):
     with pytest.raises(PapermillExecutionError, match="EPOCHS=0 is out of range: EPOCHS takes a number >= 1"):
         papermill.execute_notebook(str(folder / "toy.ipynb"), str(tmp_path / "bad.ipynb"), cwd=str(folder),
                                    parameters={"EPOCHS": 0}, progress_bar=False, kernel_name="python3")
+
+
+def test_check_parameters_without_history_reads_the_notebook_in_the_working_folder(tmp_path, monkeypatch):
+    """nbval runs cells with store_history=False: In holds no cell, but the parameters cell has run (its names are in
+    __annotations__) and the kernel works in the notebook's folder, whose parameters-tagged cell declares them."""
+    cell = 'EPOCHS: int = 3  # passes [at least 1]\nNAME: str = "a"  # which ["a" or "b"]\n'
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("print('another notebook')"),
+        nbformat.v4.new_code_cell(cell, metadata={"tags": ["parameters"]})])
+    nbformat.write(notebook, tmp_path / "01_demo.ipynb")
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("OTHER: int = 1", metadata={"tags": ["parameters"]})])
+    nbformat.write(other, tmp_path / "00_other.ipynb")
+    (tmp_path / "02_broken.ipynb").write_text("{not json", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    namespace = {"In": [""], "__annotations__": {"EPOCHS": int, "NAME": str}, "EPOCHS": 3, "NAME": "a"}
+    assert parameters.check_parameters(namespace) == {"EPOCHS": 3, "NAME": "a"}
+    with pytest.raises(ValueError, match="NAME"):
+        parameters.check_parameters({**namespace, "NAME": "c"})
+    with pytest.raises(ValueError, match="No parameters cell has run yet"):
+        parameters.check_parameters({"In": [""], "__annotations__": {"ELSE": int}, "ELSE": 1})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -197,6 +198,18 @@ def test_unknown_host_through_proxy_says_so(online):
     with pytest.raises(sources.DataSourceError) as err:
         sources.download(remote)
     assert "https://example.invalid/file.bin" in str(err.value) and "502" in str(err.value)
+
+
+def test_a_proxy_set_after_urlopen_was_first_used_counts(online, monkeypatch):
+    """urllib.request.urlopen keeps the opener, with the proxies of that moment, from its first call in the process; a
+    learner who sets HTTPS_PROXY after a first try must still get through (download builds its own opener)."""
+    with monkeypatch.context() as before:   # the first urlopen() of the process ran without a proxy
+        for name in ("HTTPS_PROXY", "https_proxy"):
+            before.delenv(name, raising=False)
+        stale = urllib.request.build_opener()
+    monkeypatch.setattr(urllib.request, "_opener", stale)
+    path = sources.download(BOSTON, verbose=False)
+    assert sha256(path) == BOSTON.file_hash
 
 
 def test_offline_names_url_then_by_hand_then_mirror(monkeypatch):
