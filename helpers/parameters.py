@@ -121,7 +121,7 @@ class Declaration:
     @property
     def item_type(self) -> str | None:
         """The type of each item of a list (``"str"`` for ``list[str]``); the type itself otherwise."""
-        return self.type[5:-1] if self.type and self.type.startswith("list[") else self.type
+        return _item_type(self.type)
 
     def allowed(self) -> str:
         """What this parameter takes, in words: ``"None or an int >= 1"``, ``'one of "relu" or "tanh"'``."""
@@ -131,7 +131,7 @@ class Declaration:
         if self.choices is not None:
             what = ("a list, each " if is_list else "") + "one of " + _listed(self.choices)
         else:
-            what = f"a list of {self.item_type} values" if is_list else _a(self.type)
+            what = f"a list of {self.item_type} values" if is_list else with_article(self.type)
             if self.range is not None:
                 what += (", each " if is_list else " ") + self.range.bounds()
         return f"None or {what}" if self.none_allowed and (self.choices is None or None not in self.choices) \
@@ -153,7 +153,7 @@ class Declaration:
             wrong = next((i for i in items if not _fits(i, self.item_type)), value) if isinstance(value, list) \
                 else value
             what = f"{name}={shown(value)} is" if wrong is value else f"{name} holds {shown(wrong)}, which is"
-            return (f"{what} {_a(type(wrong).__name__)}, but {name} takes {self.allowed()}{default}; give a value of "
+            return (f"{what} {with_article(type(wrong).__name__)}, but {name} takes {self.allowed()}{default}; give a value of "
                     "that type")
         for item in items:
             what = f"{name} holds {shown(item)}, which" if item is not value else f"{name}={shown(item)}"
@@ -232,10 +232,10 @@ def _declaration(name: str, annotation: ast.expr | None, text: str, comment: str
             raise DeclarationError(f"{where}: [{found.group(1)}] is a range of numbers, but {name} is {type_name}")
     elif found:
         choices = _choices(allowed, where, found.group(1))
-        wanted = type_name[5:-1] if type_name and type_name.startswith("list[") else type_name
+        wanted = _item_type(type_name)
         wrong = [c for c in choices if c is not None and wanted is not None and not _fits(c, wanted)]
         if wrong:
-            raise DeclarationError(f"{where}: the choice {wrong[0]!r} is not {_a(wanted)}")
+            raise DeclarationError(f"{where}: the choice {wrong[0]!r} is not {with_article(wanted)}")
         none_allowed = none_allowed or None in choices
     return Declaration(name, type_name, None if default is _NO_DEFAULT else default, text, comment, value_range,
                        choices, none_allowed, annotation is not None, line)
@@ -267,6 +267,11 @@ def _choices(text: str, where: str, written: str) -> tuple:
     raise DeclarationError(f"{where}: cannot read [{written}] at the end of its comment: write a range ([at least 1], "
                            "[0 to 1], [above 0 to below 1]) or the choices (\"a\", \"b\" or \"c\" in brackets), "
                            "optionally ending in 'or None'")
+
+
+def _item_type(type_name: str | None) -> str | None:
+    """``"str"`` for ``"list[str]"``; any other type name (or None) as it is."""
+    return type_name[5:-1] if type_name and type_name.startswith("list[") else type_name
 
 
 def _type_of(default: Any) -> str | None:
@@ -413,7 +418,7 @@ def _list_from_text(text: str, declared: Declaration) -> list:
 # --------------------------------------------------------------------------- words
 
 
-def _a(noun: str | None) -> str:
+def with_article(noun: str | None) -> str:
     """``"an int"``, ``"a float"``."""
     noun = str(noun)
     return ("an " if noun[:1] in "aeiou" else "a ") + noun

@@ -23,6 +23,7 @@ import yaml
 
 from helpers.course import presets, run_record
 from helpers import parameters
+from helpers.parameters import shown, with_article  # a value quoted in a message, as the notebook quotes it
 from helpers.course.paths import NOTEBOOKS_DIR
 
 DEFAULT_NOTEBOOKS_DIR = NOTEBOOKS_DIR
@@ -44,12 +45,6 @@ MAX_INT_DIGITS = 20  # no parameter takes an integer beyond 64 bits
 DEFAULT_MAX_EXECUTIONS = 1000  # the cap on a batch's executions; --max-executions raises it
 MAX_STEM_CHARS = 150  # an executed copy's file stem; a longer one is cut and ends in a hash of the whole
 MAX_MESSAGE_CHARS = 4000  # a usage error is cut to this (each value quoted in it is cut much shorter)
-
-
-def shown(value: Any) -> str:
-    """``repr(value)`` cut to a few hundred characters at most (a value quoted in a message; the notebook's own
-    check quotes values the same way)."""
-    return parameters.shown(value)
 
 
 def shown_name(name: Any) -> str:
@@ -490,7 +485,7 @@ def load_params_file(path: Path | None, stems: set[str]) -> tuple[dict[str, Any]
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise UsageError(f"--params-file {path} must hold a mapping of NAME: value, not {_a(type(data).__name__)}")
+        raise UsageError(f"--params-file {path} must hold a mapping of NAME: value, not {with_article(type(data).__name__)}")
     common, per_notebook = {}, {}
     for key, value in data.items():
         key = str(key)
@@ -509,11 +504,6 @@ def load_params_file(path: Path | None, stems: set[str]) -> tuple[dict[str, Any]
 def cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """``text`` cut to ``limit`` characters, saying how much was left out."""
     return text if len(text) <= limit else f"{text[:limit]} [... {len(text) - limit:,} more characters]"
-
-
-def _a(noun: str) -> str:
-    """``"an int"``, ``"a float"``."""
-    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def check_values(notebook: Path, values: dict[str, Any]) -> None:
