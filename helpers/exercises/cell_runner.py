@@ -65,10 +65,11 @@ def run_cells(sources: list[str], label: str, time_limit: float = CELL_TIME_LIMI
     return namespace, None
 
 
-def iter_notebook_progress(path: Path) -> Iterator[Result]:
-    """The status of each exercise in the notebook at ``path``, checked in this process, one exercise at a time
-    (each result as soon as it is known)."""
-    notebook = nbformat.read(path, as_version=4)
+def iter_notebook_progress(path: Path, notebook: nbformat.NotebookNode | None = None) -> Iterator[Result]:
+    """The status of each exercise in the notebook at ``path`` (``notebook``: that file, already read), checked in
+    this process, one exercise at a time (each result as soon as it is known)."""
+    if notebook is None:
+        notebook = nbformat.read(path, as_version=4)
     stem = path.stem[:2]
     calls = check_calls(notebook)
     if not calls:
@@ -97,12 +98,12 @@ def child_main(argv: list[str]) -> None:
     """
     path, out = Path(argv[0]), Path(argv[1])
     helpers.setup(figure_style=False)
-    titles = {exercise_id: exercises.get(exercise_id).title
-              for exercise_id, _ in check_calls(nbformat.read(path, as_version=4))}
+    notebook = nbformat.read(path, as_version=4)
+    titles = {exercise_id: exercises.get(exercise_id).title for exercise_id, _ in check_calls(notebook)}
     with open(out, "a", encoding="utf-8") as stream:
         stream.write(json.dumps({TITLES: titles}) + "\n")
         stream.flush()
-        for result in iter_notebook_progress(path):
+        for result in iter_notebook_progress(path, notebook):
             stream.write(json.dumps(asdict(result)) + "\n")
             stream.flush()
         stream.write(json.dumps(DONE) + "\n")
