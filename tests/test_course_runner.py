@@ -668,16 +668,22 @@ def outcome(folder):
             for r in csv.DictReader(open(folder / "summary.csv"))]
 
 
-@pytest.mark.slow
-def test_jobs_2_gives_the_same_summary_as_sequential(tmp_path):
-    sequential, parallel = tmp_path / "seq", tmp_path / "par"
+def run_both_ways(tmp_path, *mode):
+    """The fixture batch (01 ok, 02 failing with 'stop here') run sequentially and with the ``mode`` options; the
+    second run's output folder, after checking that both exit 1 with the same summary."""
+    sequential, other = tmp_path / "seq", tmp_path / "other"
     params = tmp_path / "params.yaml"
     params.write_text("02_fails:\n  MESSAGE: stop here\n")
     common = ["01", "02", "--params-file", str(params)]
     assert run_cli("run", *common, "--output", str(sequential)) == 1
-    assert run_cli("run", *common, "--output", str(parallel), "--jobs", "2") == 1
+    assert run_cli("run", *common, "--output", str(other), *mode) == 1
+    assert outcome(other) == outcome(sequential)
+    return other
 
-    assert outcome(parallel) == outcome(sequential)
+
+@pytest.mark.slow
+def test_jobs_2_gives_the_same_summary_as_sequential(tmp_path):
+    parallel = run_both_ways(tmp_path, "--jobs", "2")
     assert [r["status"] for r in csv.DictReader(open(parallel / "summary.csv"))] == ["ok", "failed"]
     assert "stop here" in open(parallel / "summary.csv").read()
 
@@ -691,14 +697,7 @@ def test_core_shares_split_the_cores_without_overlap():
 
 @pytest.mark.slow
 def test_dask_local_cluster_of_2_workers_gives_the_sequential_summary(tmp_path):
-    sequential, on_dask = tmp_path / "seq", tmp_path / "dask"
-    params = tmp_path / "params.yaml"
-    params.write_text("02_fails:\n  MESSAGE: stop here\n")
-    common = ["01", "02", "--params-file", str(params)]
-    assert run_cli("run", *common, "--output", str(sequential)) == 1
-    assert run_cli("run", *common, "--output", str(on_dask), "--scheduler", "local", "--jobs", "2") == 1
-
-    assert outcome(on_dask) == outcome(sequential)
+    on_dask = run_both_ways(tmp_path, "--scheduler", "local", "--jobs", "2")
     names = sorted(p.name for p in on_dask.iterdir())
     assert {"01_metrics.ipynb", "01_metrics.handoff.jsonl", "01_metrics.run.json", "02_fails.ipynb"} <= set(names)
     assert handoff.read(on_dask / "01_metrics.handoff.jsonl").metrics["score"] == 20
